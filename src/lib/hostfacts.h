@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Facts about what the running host needs: its root/boot disk and its route. */
+#ifndef AV_HOSTFACTS_H
+#define AV_HOSTFACTS_H
+
+#include <stddef.h>
+
+#include "ctx.h"
+#include "pciaddr.h"
+
+/*
+ * PCI devices that hold the filesystems mounted at "/" and "/boot"
+ * (proc/self/mountinfo -> block device -> sysfs -> PCI ancestors, all under
+ * the root prefix). Stores up to @max addresses of the nearest PCI device of
+ * each. Returns the count, or -ENOENT when the mount table is not there
+ * (fact unknown).
+ */
+int av_host_disk_devices(const struct av_ctx *ctx, struct av_pci_addr *out, size_t max);
+
+/*
+ * PCI device of the interface carrying the default route (proc/net/route).
+ * Returns 1 with *out set, 0 when there is no default route or it is not on
+ * a PCI device, -ENOENT when the route table is not there.
+ */
+int av_host_route_device(const struct av_ctx *ctx, struct av_pci_addr *out, char *ifname,
+			 size_t ifname_size);
+
+#endif
