@@ -1,6 +1,148 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* placeholder: the CLI lands with the model */
-int main(void)
+/* auto-vfio: the admin tool. Global options, then a command. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "safety.h"
+
+#define AV_VERSION "0.1"
+
+static const struct av_cmd commands[] = {
+    {"list", "show PCI devices by IOMMU group with safety verdicts", av_cmd_list},
+};
+
+static void usage(FILE *f, const char *prog)
 {
-	return 0;
+	fprintf(f,
+		"Usage: %s [OPTIONS] COMMAND [ARGS]\n"
+		"\n"
+		"Options:\n"
+		"  --root DIR       act on the machine under DIR (default: $" AV_ROOT_ENV " or /)\n"
+		"  --pci-ids FILE   device names from FILE (pci.ids, plain or .gz)\n"
+		"  --numeric        no names, numeric IDs only\n"
+		"  --no-color       never colour the output\n"
+		"  -v, --verbose    say more\n"
+		"  -h, --help       this help\n"
+		"  -V, --version    version\n"
+		"\n"
+		"Commands:\n",
+		prog);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nSee auto-vfio(8).\n");
+}
+
+static void log_stderr(void *data, int prio, const char *fmt, va_list ap)
+{
+	const struct av_cli *cli = data;
+
+	fprintf(stderr, "%s: %s", cli->prog,
+		prio <= AV_LOG_ERR ? "error: " : (prio == AV_LOG_WARNING ? "warning: " : ""));
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+const char *av_color(const struct av_cli *cli, const char *sgr)
+{
+	static _Thread_local char buf[16];
+
+	if (!cli->color)
+		return "";
+	snprintf(buf, sizeof(buf), "\033[%sm", sgr);
+	return buf;
+}
+
+struct av_machine *av_cli_load(struct av_cli *cli)
+{
+	struct av_machine *m = NULL;
+	int err = av_machine_load(&cli->ctx, &cli->load, &m);
+
+	if (err < 0) {
+		fprintf(stderr, "%s: cannot read the PCI devices under %s/sys/bus/pci: %s\n",
+			cli->prog, cli->ctx.root, strerror(-err));
+		return NULL;
+	}
+	err = av_analyze(&cli->ctx, m);
+	if (err < 0) {
+		fprintf(stderr, "%s: analysis failed: %s\n", cli->prog, strerror(-err));
+		av_machine_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"root", required_argument, NULL, 'r'}, {"pci-ids", required_argument, NULL, 'i'},
+	    {"numeric", no_argument, NULL, 'n'},    {"no-color", no_argument, NULL, 'C'},
+	    {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0},
+	};
+	struct av_cli cli = {.prog = "auto-vfio"};
+	const char *root = NULL;
+	bool no_color = false;
+	int c, err;
+
+	/* Stop at the command: its options are its own. */
+	while ((c = getopt_long(argc, argv, "+vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'i':
+			cli.load.pci_ids = optarg;
+			break;
+		case 'n':
+			cli.load.numeric = true;
+			break;
+		case 'C':
+			no_color = true;
+			break;
+		case 'v':
+			cli.verbose++;
+			break;
+		case 'h':
+			usage(stdout, cli.prog);
+			return AV_EXIT_OK;
+		case 'V':
+			printf("auto-vfio %s\n", AV_VERSION);
+			return AV_EXIT_OK;
+		default:
+			usage(stderr, cli.prog);
+			return AV_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr, cli.prog);
+		return AV_EXIT_USAGE;
+	}
+	err = av_ctx_init(&cli.ctx, root);
+	if (err < 0) {
+		fprintf(stderr, "%s: root %s: %s\n", cli.prog,
+			root ? root : (getenv(AV_ROOT_ENV) ? getenv(AV_ROOT_ENV) : "/"),
+			strerror(-err));
+		return AV_EXIT_USAGE;
+	}
+	av_ctx_set_log(&cli.ctx, log_stderr, &cli,
+		       cli.verbose > 1 ? AV_LOG_DEBUG
+		       : cli.verbose   ? AV_LOG_INFO
+				       : AV_LOG_WARNING);
+	cli.color = !no_color && isatty(STDOUT_FILENO) && !getenv("NO_COLOR") &&
+		    !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0);
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			optind++;
+			return commands[i].run(&cli, argc - optind + 1, argv + optind - 1);
+		}
+	}
+	fprintf(stderr, "%s: unknown command '%s'\n", cli.prog, argv[optind]);
+	usage(stderr, cli.prog);
+	return AV_EXIT_USAGE;
 }

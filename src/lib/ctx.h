@@ -38,7 +38,7 @@ int av_ctx_init(struct av_ctx *ctx, const char *root);
 void av_ctx_set_log(struct av_ctx *ctx, av_log_fn fn, void *data, int prio);
 
 __attribute__((format(printf, 3, 4))) void av_log(const struct av_ctx *ctx, int prio,
-						   const char *fmt, ...);
+						  const char *fmt, ...);
 
 #define av_err(ctx, ...) av_log(ctx, AV_LOG_ERR, __VA_ARGS__)
 #define av_warn(ctx, ...) av_log(ctx, AV_LOG_WARNING, __VA_ARGS__)

@@ -18,11 +18,12 @@
 int av_host_disk_devices(const struct av_ctx *ctx, struct av_pci_addr *out, size_t max);
 
 /*
- * PCI device of the interface carrying the default route (proc/net/route).
- * Returns 1 with *out set, 0 when there is no default route or it is not on
- * a PCI device, -ENOENT when the route table is not there.
+ * PCI devices under the interface carrying the default route
+ * (proc/net/route; bridges and bonds are followed to their lower devices).
+ * The interface name goes to @ifname. Returns the count (0: no default
+ * route, or not on PCI), or -ENOENT when the route table is not there.
  */
-int av_host_route_device(const struct av_ctx *ctx, struct av_pci_addr *out, char *ifname,
-			 size_t ifname_size);
+int av_host_route_devices(const struct av_ctx *ctx, struct av_pci_addr *out, size_t max,
+			  char *ifname, size_t ifname_size);
 
 #endif

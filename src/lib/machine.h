@@ -27,8 +27,8 @@ struct av_dev {
 	int revision;		       /* -1 when unknown */
 	char driver[64];	       /* "" when none */
 	bool boot_vga;
-	int group;	  /* IOMMU group number or AV_NO_GROUP */
-	size_t group_idx; /* index in av_machine.groups or AV_NONE */
+	int group;				      /* IOMMU group number or AV_NO_GROUP */
+	size_t group_idx;			      /* index in av_machine.groups or AV_NONE */
 	char *vendor_name, *device_name, *class_name; /* never NULL */
 
 	/* Filled by av_analyze(). */

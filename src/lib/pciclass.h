@@ -36,8 +36,7 @@ static inline bool av_class_is_platform(uint16_t cls)
 /* Functions that ride along with a GPU in its slot: HDMI audio, USB-C, UCSI. */
 static inline bool av_class_is_gpu_companion(uint16_t cls)
 {
-	return cls == 0x0403 || cls == 0x0401 || cls == 0x0c03 || cls == 0x0c80 ||
-	       cls == 0x0c00;
+	return cls == 0x0403 || cls == 0x0401 || cls == 0x0c03 || cls == 0x0c80 || cls == 0x0c00;
 }
 
 #endif

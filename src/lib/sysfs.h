@@ -14,7 +14,8 @@
  * white space removed. Returns its length or -errno (-EFBIG when it does not
  * fit, -EILSEQ when it holds a NUL byte).
  */
-AV_FMT(4, 5) int av_read_attr(const struct av_ctx *ctx, char *buf, size_t size, const char *fmt, ...);
+AV_FMT(4, 5)
+int av_read_attr(const struct av_ctx *ctx, char *buf, size_t size, const char *fmt, ...);
 
 /* Read a file holding one hex number ("0x10de" or "10de"). -EINVAL on garbage. */
 AV_FMT(3, 4) int av_read_hex(const struct av_ctx *ctx, unsigned long *val, const char *fmt, ...);
@@ -23,8 +24,8 @@ AV_FMT(3, 4) int av_read_hex(const struct av_ctx *ctx, unsigned long *val, const
  * Read the symlink at @fmt and store the last component of its target in
  * @buf. Returns 0, -ENOENT when there is no link, or another -errno.
  */
-AV_FMT(4, 5) int av_read_link_base(const struct av_ctx *ctx, char *buf, size_t size, const char *fmt,
-				   ...);
+AV_FMT(4, 5)
+int av_read_link_base(const struct av_ctx *ctx, char *buf, size_t size, const char *fmt, ...);
 
 /* Write @value to the existing attribute at @fmt, in one write(). Returns 0 or -errno. */
 AV_FMT(3, 4) int av_write_attr(const struct av_ctx *ctx, const char *value, const char *fmt, ...);

@@ -19,61 +19,61 @@ struct av_test {
 	unsigned timeout; /* seconds, 0: default */
 };
 
-#define AV_TEST_T(tname, secs)                                                                   \
-	static void tname(void);                                                                 \
-	static const struct av_test av_test_##tname = {#tname, __FILE__, tname, secs};           \
-	static const struct av_test *const av_testp_##tname                                      \
-		__attribute__((used, section("av_tests"))) = &av_test_##tname;                   \
+#define AV_TEST_T(tname, secs)                                                                     \
+	static void tname(void);                                                                   \
+	static const struct av_test av_test_##tname = {#tname, __FILE__, tname, secs};             \
+	static const struct av_test *const av_testp_##tname                                        \
+	    __attribute__((used, section("av_tests"))) = &av_test_##tname;                         \
 	static void tname(void)
 
 #define AV_TEST(tname) AV_TEST_T(tname, 0)
 
 __attribute__((noreturn, format(printf, 3, 4))) void av_test_fail(const char *file, int line,
-								   const char *fmt, ...);
+								  const char *fmt, ...);
 __attribute__((noreturn, format(printf, 1, 2))) void av_test_skip(const char *fmt, ...);
 
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond))                                                                     \
-			av_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                    \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			av_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                      \
 	} while (0)
 
-#define CHECK_MSG(cond, ...)                                                                     \
-	do {                                                                                     \
-		if (!(cond))                                                                     \
-			av_test_fail(__FILE__, __LINE__, __VA_ARGS__);                           \
+#define CHECK_MSG(cond, ...)                                                                       \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			av_test_fail(__FILE__, __LINE__, __VA_ARGS__);                             \
 	} while (0)
 
-#define CHECK_INT(a, b)                                                                          \
-	do {                                                                                     \
-		long long av_a_ = (long long)(a), av_b_ = (long long)(b);                        \
-		if (av_a_ != av_b_)                                                              \
-			av_test_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a,  \
-				     av_a_, #b, av_b_);                                          \
+#define CHECK_INT(a, b)                                                                            \
+	do {                                                                                       \
+		long long av_a_ = (long long)(a), av_b_ = (long long)(b);                          \
+		if (av_a_ != av_b_)                                                                \
+			av_test_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a,    \
+				     av_a_, #b, av_b_);                                            \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                          \
-	do {                                                                                     \
-		const char *av_a_ = (a), *av_b_ = (b);                                           \
-		if (!av_a_ || !av_b_ || strcmp(av_a_, av_b_) != 0)                               \
-			av_test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,    \
-				     av_a_ ? av_a_ : "(null)", av_b_ ? av_b_ : "(null)");        \
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *av_a_ = (a), *av_b_ = (b);                                             \
+		if (!av_a_ || !av_b_ || strcmp(av_a_, av_b_) != 0)                                 \
+			av_test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,      \
+				     av_a_ ? av_a_ : "(null)", av_b_ ? av_b_ : "(null)");          \
 	} while (0)
 
-#define CHECK_CONTAINS(hay, needle)                                                              \
-	do {                                                                                     \
-		const char *av_h_ = (hay), *av_n_ = (needle);                                    \
-		if (!av_h_ || !strstr(av_h_, av_n_))                                             \
-			av_test_fail(__FILE__, __LINE__, "%s does not contain \"%s\":\n%s", #hay, \
-				     av_n_, av_h_ ? av_h_ : "(null)");                           \
+#define CHECK_CONTAINS(hay, needle)                                                                \
+	do {                                                                                       \
+		const char *av_h_ = (hay), *av_n_ = (needle);                                      \
+		if (!av_h_ || !strstr(av_h_, av_n_))                                               \
+			av_test_fail(__FILE__, __LINE__, "%s does not contain \"%s\":\n%s", #hay,  \
+				     av_n_, av_h_ ? av_h_ : "(null)");                             \
 	} while (0)
 
-#define CHECK_NOT_CONTAINS(hay, needle)                                                          \
-	do {                                                                                     \
-		const char *av_h_ = (hay), *av_n_ = (needle);                                    \
-		if (av_h_ && strstr(av_h_, av_n_))                                               \
-			av_test_fail(__FILE__, __LINE__, "%s contains \"%s\":\n%s", #hay, av_n_, \
-				     av_h_);                                                     \
+#define CHECK_NOT_CONTAINS(hay, needle)                                                            \
+	do {                                                                                       \
+		const char *av_h_ = (hay), *av_n_ = (needle);                                      \
+		if (av_h_ && strstr(av_h_, av_n_))                                                 \
+			av_test_fail(__FILE__, __LINE__, "%s contains \"%s\":\n%s", #hay, av_n_,   \
+				     av_h_);                                                       \
 	} while (0)
 
 #endif

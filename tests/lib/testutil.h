@@ -39,7 +39,8 @@ struct tu_result {
  * Run @argv (argv[0] is a path) with @env added to the environment (NULL or
  * a NULL-terminated "K=V" list), @input on stdin (NULL: /dev/null).
  */
-void tu_run(struct tu_result *r, const char *const *argv, const char *const *env, const char *input);
+void tu_run(struct tu_result *r, const char *const *argv, const char *const *env,
+	    const char *input);
 void tu_result_free(struct tu_result *r);
 
 /* Path of a built program, e.g. tu_prog("auto-vfio"). */

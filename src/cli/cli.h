@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The auto-vfio command-line tool: shared state of one invocation. */
+#ifndef AV_CLI_H
+#define AV_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ctx.h"
+#include "machine.h"
+
+/* Exit statuses, documented in auto-vfio(8). */
+enum {
+	AV_EXIT_OK = 0,
+	AV_EXIT_FAIL = 1,     /* could not do the job: see the message */
+	AV_EXIT_USAGE = 2,    /* bad command line */
+	AV_EXIT_NO_IOMMU = 3, /* no IOMMU groups: nothing can be passed through */
+};
+
+struct av_cli {
+	struct av_ctx ctx;
+	struct av_load_opts load;
+	bool color;
+	int verbose;
+	const char *prog;
+};
+
+struct av_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(struct av_cli *cli, int argc, char **argv);
+};
+
+int av_cmd_list(struct av_cli *cli, int argc, char **argv);
+
+/* Load and analyse the machine, printing errors; NULL on failure. */
+struct av_machine *av_cli_load(struct av_cli *cli);
+
+/* Terminal colours, empty strings when colour is off. */
+const char *av_color(const struct av_cli *cli, const char *sgr);
+#define AV_RED "1;31"
+#define AV_GREEN "32"
+#define AV_YELLOW "33"
+#define AV_BOLD "1"
+#define AV_RESET "0"
+
+/* JSON string, quoted and escaped (RFC 8259). */
+void av_json_str(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hostfacts.h"
+#include "sysfs.h"
+
+/* dm and md devices stack on others; bound the walk against loops. */
+#define MAX_DEPTH 8
+
+static int add_addr(struct av_pci_addr *out, size_t max, size_t *n, const struct av_pci_addr *a)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (av_pci_addr_cmp(&out[i], a) == 0)
+			return 0;
+	if (*n >= max)
+		return -E2BIG;
+	out[(*n)++] = *a;
+	return 0;
+}
+
+/*
+ * The kernel's links into /sys/devices spell the whole PCI path
+ * (.../pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/...): the last PCI
+ * component is the device nearest to what the link names.
+ */
+static int nearest_pci_in_link(const struct av_ctx *ctx, const char *link, struct av_pci_addr *out)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	char *save = NULL, *tok;
+	ssize_t len;
+	int found = 0;
+
+	if (av_path(ctx, path, sizeof(path), "%s", link) < 0)
+		return -ENAMETOOLONG;
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len < 0)
+		return -errno;
+	target[len] = '\0';
+	for (tok = strtok_r(target, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		struct av_pci_addr a;
+
+		if (av_pci_addr_parse(tok, false, &a) == 0) {
+			*out = a;
+			found = 1;
+		}
+	}
+	return found;
+}
+
+/* A block device by its sys/class/block name: follow slaves (dm, md), then the link. */
+static int block_pci(const struct av_ctx *ctx, const char *name, struct av_pci_addr *out,
+		     size_t max, size_t *n, int depth)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	struct av_pci_addr a;
+	struct dirent *de;
+	DIR *dir;
+	int err, stacked = 0;
+
+	if (depth > MAX_DEPTH || strchr(name, '/'))
+		return -ELOOP;
+	if (av_path(ctx, path, sizeof(path), "/sys/class/block/%s/slaves", name) < 0)
+		return -ENAMETOOLONG;
+	dir = opendir(path);
+	if (dir) {
+		while ((de = readdir(dir))) {
+			if (de->d_name[0] == '.')
+				continue;
+			stacked = 1;
+			err = block_pci(ctx, de->d_name, out, max, n, depth + 1);
+			if (err == -E2BIG) {
+				closedir(dir);
+				return err;
+			}
+		}
+		closedir(dir);
+	}
+	if (stacked)
+		return 0;
+	snprintf(link, sizeof(link), "/sys/class/block/%s", name);
+	err = nearest_pci_in_link(ctx, link, &a);
+	if (err <= 0)
+		return err;
+	return add_addr(out, max, n, &a);
+}
+
+/* Name of the block device behind "maj:min", via sys/dev/block. */
+static int devnum_to_name(const struct av_ctx *ctx, const char *majmin, char *name, size_t size)
+{
+	return av_read_link_base(ctx, name, size, "/sys/dev/block/%s", majmin);
+}
+
+int av_host_disk_devices(const struct av_ctx *ctx, struct av_pci_addr *out, size_t max)
+{
+	static const char *const wanted[] = {"/", "/boot", "/boot/efi"};
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0, n = 0;
+	FILE *f;
+
+	if (av_path(ctx, path, sizeof(path), "/proc/self/mountinfo") < 0)
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent maj:min root mountpoint options ... - fstype source superopts */
+		char majmin[32], mnt[PATH_MAX], name[256];
+		const char *sep;
+		size_t w;
+
+		if (sscanf(line, "%*d %*d %31s %*s %4095s", majmin, mnt) != 2)
+			continue;
+		for (w = 0; w < sizeof(wanted) / sizeof(wanted[0]); w++)
+			if (strcmp(mnt, wanted[w]) == 0)
+				break;
+		if (w == sizeof(wanted) / sizeof(wanted[0]))
+			continue;
+		if (devnum_to_name(ctx, majmin, name, sizeof(name)) < 0) {
+			/* btrfs and friends report an anonymous 0:N: use the source device */
+			char fstype[64], source[PATH_MAX];
+			const char *base;
+
+			sep = strstr(line, " - ");
+			if (!sep || sscanf(sep + 3, "%63s %4095s", fstype, source) != 2)
+				continue;
+			if (strncmp(source, "/dev/", 5) != 0)
+				continue;
+			base = strrchr(source, '/') + 1;
+			if (strlen(base) >= sizeof(name))
+				continue;
+			strcpy(name, base);
+		}
+		if (block_pci(ctx, name, out, max, &n, 0) == -E2BIG)
+			break;
+	}
+	free(line);
+	fclose(f);
+	return (int)n;
+}
+
+static int net_pci(const struct av_ctx *ctx, const char *ifname, struct av_pci_addr *out,
+		   size_t max, size_t *n, int depth)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	struct av_pci_addr a;
+	struct dirent *de;
+	DIR *dir;
+	int err, stacked = 0;
+
+	if (depth > MAX_DEPTH || strchr(ifname, '/'))
+		return -ELOOP;
+	/* Bridges and bonds name their ports as lower_<dev> links. */
+	if (av_path(ctx, path, sizeof(path), "/sys/class/net/%s", ifname) < 0)
+		return -ENAMETOOLONG;
+	dir = opendir(path);
+	if (dir) {
+		while ((de = readdir(dir))) {
+			if (strncmp(de->d_name, "lower_", 6) != 0)
+				continue;
+			stacked = 1;
+			if (net_pci(ctx, de->d_name + 6, out, max, n, depth + 1) == -E2BIG) {
+				closedir(dir);
+				return -E2BIG;
+			}
+		}
+		closedir(dir);
+	}
+	if (stacked)
+		return 0;
+	snprintf(link, sizeof(link), "/sys/class/net/%s", ifname);
+	err = nearest_pci_in_link(ctx, link, &a);
+	if (err <= 0)
+		return err;
+	return add_addr(out, max, n, &a);
+}
+
+int av_host_route_devices(const struct av_ctx *ctx, struct av_pci_addr *out, size_t max,
+			  char *ifname, size_t ifname_size)
+{
+	char path[PATH_MAX], *line = NULL, iface[64] = "";
+	size_t cap = 0, n = 0;
+	FILE *f;
+
+	if (av_path(ctx, path, sizeof(path), "/proc/net/route") < 0)
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		char name[64];
+		unsigned long dest, mask;
+		unsigned flags;
+
+		if (sscanf(line, "%63s %lx %*x %x %*d %*d %*d %lx", name, &dest, &flags, &mask) !=
+		    4)
+			continue;
+		/* RTF_UP, destination and mask 0: the default route */
+		if (dest == 0 && mask == 0 && (flags & 1)) {
+			snprintf(iface, sizeof(iface), "%s", name);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	if (ifname && ifname_size)
+		snprintf(ifname, ifname_size, "%s", iface);
+	if (!iface[0])
+		return 0;
+	net_pci(ctx, iface, out, max, &n, 0);
+	return (int)n;
+}
