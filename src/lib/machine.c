@@ -248,6 +248,22 @@ static int load_dev(const struct av_ctx *ctx, struct pci_access *pacc, const cha
 	if (pacc && libpci_fill(pacc, d) < 0)
 		av_warn(ctx, "%s/sys/bus/pci/devices/%s: libpci: %s", ctx->root, name,
 			pci_guard->msg);
+	/*
+	 * libpci resolves these links relative to the device directory, so it
+	 * misses absolute ones (allowed in fake trees) and dangling ones.
+	 */
+	if (!d->driver[0])
+		av_read_link_base(ctx, d->driver, sizeof(d->driver),
+				  "/sys/bus/pci/devices/%s/driver", name);
+	if (d->group == AV_NO_GROUP &&
+	    av_read_link_base(ctx, buf, sizeof(buf), "/sys/bus/pci/devices/%s/iommu_group", name) ==
+		0) {
+		char *end;
+		long g = strtol(buf, &end, 10);
+
+		if (*buf && !*end && g >= 0 && g < 1L << 30)
+			d->group = (int)g;
+	}
 
 	if (read_optional_hex(ctx, name, "subsystem_vendor", 0xffff, &v) == 0)
 		d->subvendor = (uint16_t)v;
