@@ -3,7 +3,7 @@
 # Usage: deps.sh build|qemu|bench
 set -eu
 
-build="gcc make pkg-config libpci-dev libkmod-dev zlib1g-dev pci.ids pciutils kmod grub-common busybox-static cpio initramfs-tools zstd"
+build="gcc make patch pkg-config libpci-dev libkmod-dev zlib1g-dev pci.ids pciutils kmod grub-common busybox-static cpio initramfs-tools zstd"
 qemu="qemu-system-x86 qemu-utils busybox-static initramfs-tools kmod cpio grub-pc-bin grub-common grub2-common xorriso mtools fdisk e2fsprogs util-linux zstd dpkg-dev"
 bench="pciutils busybox-static"
 
