@@ -14,6 +14,8 @@
 
 static const struct av_cmd commands[] = {
     {"list", "show PCI devices by IOMMU group with safety verdicts", av_cmd_list},
+    {"setup", "choose devices for VMs and write the boot configuration", av_cmd_setup},
+    {"uninstall", "restore every file auto-vfio changed", av_cmd_uninstall},
 };
 
 static void usage(FILE *f, const char *prog)

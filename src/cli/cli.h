@@ -15,7 +15,20 @@ enum {
 	AV_EXIT_FAIL = 1,     /* could not do the job: see the message */
 	AV_EXIT_USAGE = 2,    /* bad command line */
 	AV_EXIT_NO_IOMMU = 3, /* no IOMMU groups: nothing can be passed through */
+	AV_EXIT_REFUSED = 4,  /* selection refused: unknown, unsafe, or stale devices */
+	AV_EXIT_FOREIGN = 5,  /* a VFIO setup auto-vfio did not make is in the way */
+	AV_EXIT_ROLLBACK = 6, /* update-initramfs or update-grub failed: rolled back */
 };
+
+struct av_cli;
+
+enum av_update {
+	AV_UPDATE_INITRAMFS,
+	AV_UPDATE_GRUB,
+};
+
+/* Run update-initramfs or update-grub (or the test override). 0 or -EIO. */
+int av_cli_update(struct av_cli *cli, enum av_update which);
 
 struct av_cli {
 	struct av_ctx ctx;
@@ -32,9 +45,14 @@ struct av_cmd {
 };
 
 int av_cmd_list(struct av_cli *cli, int argc, char **argv);
+int av_cmd_setup(struct av_cli *cli, int argc, char **argv);
+int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv);
 
 /* Load and analyse the machine, printing errors; NULL on failure. */
 struct av_machine *av_cli_load(struct av_cli *cli);
+
+/* The human listing of `auto-vfio list`. */
+void av_cli_print_groups(FILE *f, const struct av_cli *cli, const struct av_machine *m);
 
 /* Terminal colours, empty strings when colour is off. */
 const char *av_color(const struct av_cli *cli, const char *sgr);

@@ -103,7 +103,7 @@ static void print_dev(FILE *f, const struct av_cli *cli, const struct av_machine
 	fputc('\n', f);
 }
 
-static void print_human(FILE *f, const struct av_cli *cli, const struct av_machine *m)
+void av_cli_print_groups(FILE *f, const struct av_cli *cli, const struct av_machine *m)
 {
 	size_t unsafe = 0;
 
@@ -201,7 +201,7 @@ int av_cmd_list(struct av_cli *cli, int argc, char **argv)
 	if (json)
 		print_json(f, m);
 	else
-		print_human(f, cli, m);
+		av_cli_print_groups(f, cli, m);
 	rc = m->iommu ? AV_EXIT_OK : AV_EXIT_NO_IOMMU;
 	if (fclose(f) != 0 || fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
 		fprintf(stderr, "%s: cannot write the listing\n", cli->prog);

@@ -293,3 +293,22 @@ int av_manifest_restore(const struct av_ctx *ctx, struct av_fault *fault, struct
 	}
 	return first;
 }
+
+int av_manifest_restore_path(const struct av_ctx *ctx, struct av_fault *fault,
+			     struct av_manifest *m, const char *path, av_restore_report report,
+			     void *data)
+{
+	struct av_manifest_entry *e = av_manifest_find(m, path);
+	int err;
+
+	if (!e)
+		return 0;
+	err = restore_one(ctx, fault, e, report, data);
+	if (err < 0)
+		return err;
+	free(e->path);
+	/* keep the order: restore goes newest first */
+	memmove(e, e + 1, (size_t)(m->e + m->n - e - 1) * sizeof(*e));
+	m->n--;
+	return store(ctx, fault, m);
+}

@@ -61,4 +61,12 @@ typedef void (*av_restore_report)(void *data, const char *path, const char *what
 int av_manifest_restore(const struct av_ctx *ctx, struct av_fault *fault, struct av_manifest *m,
 			av_restore_report report, void *data);
 
+/*
+ * Restore the one file @path the way av_manifest_restore() does and drop it
+ * from @m. Not listed: 0, nothing done.
+ */
+int av_manifest_restore_path(const struct av_ctx *ctx, struct av_fault *fault,
+			     struct av_manifest *m, const char *path, av_restore_report report,
+			     void *data);
+
 #endif

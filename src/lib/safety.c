@@ -62,16 +62,16 @@ static const char *what(const struct av_dev *d)
 
 static int judge_group(struct av_machine *m, struct av_group *g, const struct host_facts *hf)
 {
-	size_t ngpu = 0;
-	int err = 0;
+	char *plat = NULL;
+	size_t ngpu = 0, nplat = 0, plen = 0;
+	FILE *pf = open_memstream(&plat, &plen);
+	int err = pf ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < g->ndevs && !err; i++) {
 		const struct av_dev *d = &m->devs[g->devs[i]];
 
 		if (av_class_is_platform(d->cls))
-			err = av_strv_addf(&g->reasons, &g->nreasons,
-					   "%s %s (%s %s) is a platform device the host needs",
-					   d->address, what(d), d->vendor_name, d->device_name);
+			fprintf(pf, "%s%s %s", nplat++ ? ", " : "", d->address, what(d));
 		else if (!av_class_is_bridge(d->cls) && addr_in(&d->addr, hf->disk, hf->ndisk))
 			err = av_strv_addf(&g->reasons, &g->nreasons,
 					   "%s %s holds the root or boot filesystem", d->address,
@@ -83,6 +83,13 @@ static int judge_group(struct av_machine *m, struct av_group *g, const struct ho
 		if (d->gpu)
 			ngpu++;
 	}
+	if (pf && fclose(pf) != 0 && !err)
+		err = -ENOMEM;
+	if (!err && nplat)
+		err = av_strv_addf(&g->reasons, &g->nreasons,
+				   "holds platform device%s the host needs: %s",
+				   nplat == 1 ? "" : "s", plat);
+	free(plat);
 	if (err)
 		return err;
 

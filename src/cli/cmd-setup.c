@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * auto-vfio setup: choose the mode and the groups (asked, or from flags),
+ * write the drop-ins through the manifest, run update-initramfs and
+ * update-grub, and roll everything back when they fail.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libkmod.h>
+
+#include "cli.h"
+#include "config.h"
+#include "detect.h"
+#include "fileops.h"
+#include "kmodutil.h"
+#include "manifest.h"
+#include "pciclass.h"
+#include "plan.h"
+#include "safety.h"
+#include "textdiff.h"
+
+struct setup {
+	struct av_cli *cli;
+	enum av_mode mode;
+	bool mode_set;
+	const char *select;
+	bool force_unsafe, yes, dry_run, no_update, static_ids, disable_foreign;
+	struct av_fault fault;
+	struct av_machine *m;
+	struct av_manifest man;
+	struct av_config old_cfg;
+	bool have_old_cfg;
+};
+
+/* One answer from stdin. 1 yes, 0 no, -ENODATA at end of input. */
+static int ask_yes_no(const char *question, bool def)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int rc;
+
+	for (;;) {
+		printf("%s [%s] ", question, def ? "Y/n" : "y/N");
+		fflush(stdout);
+		if (getline(&line, &cap, stdin) < 0) {
+			putchar('\n');
+			free(line);
+			return -ENODATA;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0]) {
+			rc = def;
+			break;
+		}
+		if (strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0) {
+			rc = 1;
+			break;
+		}
+		if (strcasecmp(line, "n") == 0 || strcasecmp(line, "no") == 0) {
+			rc = 0;
+			break;
+		}
+		printf("Please answer y or n.\n");
+	}
+	free(line);
+	return rc;
+}
+
+static int ask_mode(enum av_mode def, enum av_mode *out)
+{
+	static const char *const keys[] = {
+	    [AV_MODE_NONE] = "n", [AV_MODE_MULTIBOOT] = "m", [AV_MODE_STATIC] = "s"};
+	char *line = NULL;
+	size_t cap = 0;
+
+	printf("\nHow should the selected devices reach the VMs?\n"
+	       "  m  Multi-boot (recommended): a GRUB entry per GPU the host keeps, the other\n"
+	       "     GPUs go to VMs; plus one entry with every GPU passed through. The plain\n"
+	       "     entries stay untouched.\n"
+	       "  s  Static: one fixed selection at every boot.\n"
+	       "  n  None: no passthrough.\n");
+	for (;;) {
+		printf("Mode [m/s/n, default %s]: ", keys[def]);
+		fflush(stdout);
+		if (getline(&line, &cap, stdin) < 0) {
+			putchar('\n');
+			free(line);
+			return -ENODATA;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0]) {
+			*out = def;
+			break;
+		}
+		if (strcmp(line, "m") == 0 || strcmp(line, "s") == 0 || strcmp(line, "n") == 0) {
+			*out = line[0] == 'm'	? AV_MODE_MULTIBOOT
+			       : line[0] == 's' ? AV_MODE_STATIC
+						: AV_MODE_NONE;
+			break;
+		}
+		printf("Please answer m, s or n.\n");
+	}
+	free(line);
+	return 0;
+}
+
+static bool previously_selected(const struct setup *s, const struct av_group *g)
+{
+	if (!s->have_old_cfg)
+		return false;
+	for (size_t i = 0; i < g->ndevs; i++)
+		for (size_t k = 0; k < s->old_cfg.nselect; k++)
+			if (av_pci_addr_cmp(&s->m->devs[g->devs[i]].addr,
+					    &s->old_cfg.select[k].addr) == 0)
+				return true;
+	return false;
+}
+
+static bool has_endpoint(const struct av_machine *m, const struct av_group *g)
+{
+	for (size_t i = 0; i < g->ndevs; i++)
+		if (!av_class_is_bridge(m->devs[g->devs[i]].cls))
+			return true;
+	return false;
+}
+
+/* Ask group by group; a GPU's groups and its companions' are one question. */
+static int ask_groups(struct setup *s, struct av_pci_addr *addrs, size_t *n)
+{
+	const struct av_machine *m = s->m;
+	bool *asked = calloc(m->ngroups, sizeof(*asked));
+
+	if (!asked)
+		return -ENOMEM;
+	*n = 0;
+	printf("\nChoose the IOMMU groups that go to VMs (the whole group goes).\n");
+	for (size_t gi = 0; gi < m->ngroups; gi++) {
+		size_t closure[AV_MAX_SEL];
+		bool safe = true, def = false;
+		int nc, rc;
+
+		if (asked[gi] || !has_endpoint(m, &m->groups[gi]))
+			continue;
+		nc = av_group_closure(m, gi, closure, AV_MAX_SEL);
+		if (nc < 0)
+			continue;
+		printf("\n");
+		for (int k = 0; k < nc; k++) {
+			const struct av_group *g = &m->groups[closure[k]];
+
+			asked[closure[k]] = true;
+			safe &= g->safe;
+			def |= previously_selected(s, g);
+			printf("IOMMU group %d%s\n", g->id, g->safe ? "" : "  [UNSAFE]");
+			for (size_t i = 0; i < g->ndevs; i++) {
+				const struct av_dev *d = &m->devs[g->devs[i]];
+
+				printf("  %s %s: %s %s [%04x:%04x]%s\n", d->address, d->class_name,
+				       d->vendor_name, d->device_name, d->vendor, d->device,
+				       d->boot_vga ? " [boot VGA]" : "");
+			}
+			for (size_t r = 0; r < g->nreasons; r++)
+				printf("  unsafe: %s\n", g->reasons[r]);
+		}
+		if (!safe && !s->force_unsafe) {
+			printf("Not offered: unsafe to pass through (--force-unsafe overrides).\n");
+			continue;
+		}
+		if (!safe) {
+			printf("WARNING: this takes devices the host needs; it may leave the host "
+			       "without its disk, network or platform devices.\n");
+			def = false;
+		}
+		rc = ask_yes_no(nc > 1 ? "Pass these groups through?" : "Pass this group through?",
+				def);
+		if (rc < 0) {
+			free(asked);
+			return rc;
+		}
+		if (rc && *n < AV_MAX_SEL)
+			addrs[(*n)++] = m->devs[m->groups[gi].devs[0]].addr;
+	}
+	free(asked);
+	return 0;
+}
+
+static int parse_select(const char *list, struct av_pci_addr *addrs, size_t *n)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	*n = 0;
+	for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (*n >= AV_MAX_SEL) {
+			fprintf(stderr, "auto-vfio setup: --select: more than %d devices\n",
+				AV_MAX_SEL);
+			err = -E2BIG;
+			break;
+		}
+		if (av_pci_addr_parse(tok, true, &addrs[*n]) < 0) {
+			fprintf(stderr,
+				"auto-vfio setup: --select: '%s' is not a PCI address "
+				"(DDDD:BB:DD.F or BB:DD.F)\n",
+				tok);
+			err = -EINVAL;
+			break;
+		}
+		(*n)++;
+	}
+	free(copy);
+	return err;
+}
+
+static void report_restore(void *data, const char *path, const char *what)
+{
+	const struct setup *s = data;
+
+	printf("  %s%s: %s\n", s->cli->ctx.root, path, what);
+}
+
+/*
+ * A VFIO setup we did not make: show it; disable its file entries when
+ * allowed (each file through the manifest, so uninstall restores it), then
+ * the user reboots before going on, as with any hand-made setup.
+ */
+static int handle_foreign(struct setup *s, int *exit_code)
+{
+	struct av_findings fs;
+	size_t nfile = 0;
+	int err, rc;
+
+	err = av_detect_foreign(&s->cli->ctx, &s->man, &fs);
+	if (err < 0)
+		return err;
+	if (fs.n == 0)
+		return 0;
+	printf("Found VFIO configuration that auto-vfio did not write:\n");
+	for (size_t i = 0; i < fs.n; i++) {
+		const struct av_finding *f = &fs.f[i];
+
+		switch (f->kind) {
+		case AV_FIND_PARAM:
+		case AV_FIND_LINE:
+			nfile++;
+			printf("  %s%s:%u: %s\n", s->cli->ctx.root, f->path, f->line, f->text);
+			break;
+		case AV_FIND_CMDLINE:
+			printf("  running kernel command line: %s\n", f->text);
+			break;
+		case AV_FIND_BOUND:
+			printf("  %s is on vfio-pci now\n", f->path);
+			break;
+		}
+	}
+	if (nfile == 0) {
+		/* Only what runs now: a VM may hold the device, or the setup is gone already. */
+		printf("No file carries it any more; going on.\n\n");
+		av_findings_release(&fs);
+		return 0;
+	}
+	if (s->disable_foreign) {
+		rc = 1;
+	} else if (s->yes || s->dry_run) {
+		rc = 0;
+	} else {
+		rc = ask_yes_no("Disable these entries (commented out, restored by 'auto-vfio "
+				"uninstall')?",
+				false);
+	}
+	if (rc <= 0) {
+		fprintf(stderr,
+			"%s: an existing VFIO setup is in the way: disable it (--disable-foreign), "
+			"reboot, then run setup again\n",
+			s->cli->prog);
+		av_findings_release(&fs);
+		*exit_code = AV_EXIT_FOREIGN;
+		return 1;
+	}
+	for (size_t i = 0; i < fs.n && !err; i++) {
+		const struct av_finding *f = &fs.f[i];
+		struct av_file cur;
+		bool changed, done = false;
+		char *text;
+
+		if (f->kind != AV_FIND_PARAM && f->kind != AV_FIND_LINE)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			done |= strcmp(fs.f[k].path, f->path) == 0;
+		if (done)
+			continue;
+		err = av_file_read(&s->cli->ctx, f->path, &cur);
+		if (err < 0 || !cur.exists)
+			continue;
+		text = av_detect_disable(cur.data, &fs, f->path);
+		if (text)
+			err = av_manifest_write(&s->cli->ctx, &s->fault, &s->man, f->path, text,
+						strlen(text), cur.mode, &changed);
+		if (!err && text)
+			printf("Disabled the entries in %s%s\n", s->cli->ctx.root, f->path);
+		free(text);
+		av_file_release(&cur);
+	}
+	av_findings_release(&fs);
+	if (err < 0) {
+		fprintf(stderr, "%s: cannot disable the existing setup: %s\n", s->cli->prog,
+			strerror(-err));
+		*exit_code = AV_EXIT_FAIL;
+		return 1;
+	}
+	if (!s->no_update && (av_cli_update(s->cli, AV_UPDATE_INITRAMFS) < 0 ||
+			      av_cli_update(s->cli, AV_UPDATE_GRUB) < 0)) {
+		*exit_code = AV_EXIT_FAIL;
+		return 1;
+	}
+	printf("Reboot now, then run 'auto-vfio setup' again.\n");
+	*exit_code = AV_EXIT_OK;
+	return 1;
+}
+
+struct change {
+	const struct av_plan_file *pf;
+	struct av_file before;
+	bool differs;
+};
+
+static void rollback(struct setup *s, struct change *ch, size_t n, const struct av_file *man_before,
+		     const struct av_manifest *man_prev)
+{
+	const struct av_ctx *ctx = &s->cli->ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!ch[i].differs)
+			continue;
+		if (ch[i].before.exists)
+			av_file_replace(ctx, NULL, ch[i].pf->path, ch[i].before.data,
+					ch[i].before.len, ch[i].before.mode, ch[i].before.uid,
+					ch[i].before.gid);
+		else
+			av_file_remove(ctx, NULL, ch[i].pf->path);
+	}
+	/* originals saved by this run go with it */
+	for (size_t i = 0; i < s->man.n; i++) {
+		char sp[64];
+
+		if (s->man.e[i].created || av_manifest_find(man_prev, s->man.e[i].path))
+			continue;
+		snprintf(sp, sizeof(sp), AV_STATE_DIR "/saved/%u", s->man.e[i].saved);
+		av_file_remove(ctx, NULL, sp);
+	}
+	if (man_before->exists)
+		av_file_replace(ctx, NULL, AV_MANIFEST_PATH, man_before->data, man_before->len,
+				man_before->mode, man_before->uid, man_before->gid);
+	else
+		av_file_remove(ctx, NULL, AV_MANIFEST_PATH);
+}
+
+static int apply(struct setup *s, const struct av_plan *plan)
+{
+	const struct av_ctx *ctx = &s->cli->ctx;
+	struct change ch[4] = {0};
+	struct av_file man_before = {0};
+	struct av_manifest man_prev = {0};
+	size_t nchanged = 0;
+	int err = 0, rc = AV_EXIT_OK;
+	bool initramfs_done = false;
+
+	for (size_t i = 0; i < plan->n && !err; i++) {
+		ch[i].pf = &plan->f[i];
+		err = av_file_read(ctx, plan->f[i].path, &ch[i].before);
+		if (err < 0) {
+			fprintf(stderr, "%s: %s%s: %s\n", s->cli->prog, ctx->root, plan->f[i].path,
+				strerror(-err));
+			break;
+		}
+		if (plan->f[i].data)
+			ch[i].differs =
+			    !ch[i].before.exists || strlen(plan->f[i].data) != ch[i].before.len ||
+			    memcmp(plan->f[i].data, ch[i].before.data, ch[i].before.len);
+		else
+			ch[i].differs =
+			    ch[i].before.exists && av_manifest_find(&s->man, plan->f[i].path);
+		nchanged += ch[i].differs;
+	}
+	if (err < 0) {
+		rc = AV_EXIT_FAIL;
+		goto out;
+	}
+	if (nchanged == 0) {
+		printf("Nothing to change: the boot configuration already matches.\n");
+		goto out;
+	}
+
+	printf("\n%s:\n", s->dry_run ? "Would change" : "Changes");
+	for (size_t i = 0; i < plan->n; i++) {
+		char *d;
+
+		if (!ch[i].differs)
+			continue;
+		d = av_unified_diff(plan->f[i].path, ch[i].before.exists ? ch[i].before.data : NULL,
+				    plan->f[i].data);
+		fputs(d ? d : "(no memory for the diff)\n", stdout);
+		free(d);
+	}
+	if (!s->no_update)
+		printf("Then run: update-initramfs -u -k all; update-grub\n");
+	if (s->dry_run) {
+		printf("Dry run: nothing was changed.\n");
+		goto out;
+	}
+	if (!s->yes) {
+		int yes = ask_yes_no("Apply these changes?", false);
+
+		if (yes <= 0) {
+			printf("Cancelled: nothing was changed.\n");
+			rc = AV_EXIT_FAIL;
+			goto out;
+		}
+	}
+
+	/* What to go back to when the updates fail. */
+	err = av_file_read(ctx, AV_MANIFEST_PATH, &man_before);
+	if (!err)
+		err = av_manifest_load(ctx, &man_prev);
+	for (size_t i = 0; i < plan->n && !err; i++) {
+		bool changed;
+
+		if (!ch[i].differs)
+			continue;
+		if (plan->f[i].data)
+			err = av_manifest_write(ctx, &s->fault, &s->man, plan->f[i].path,
+						plan->f[i].data, strlen(plan->f[i].data),
+						plan->f[i].mode, &changed);
+		else
+			err = av_manifest_restore_path(ctx, &s->fault, &s->man, plan->f[i].path,
+						       report_restore, s);
+		if (err < 0)
+			fprintf(stderr, "%s: %s%s: %s\n", s->cli->prog, ctx->root, plan->f[i].path,
+				strerror(-err));
+	}
+	if (err < 0) {
+		rollback(s, ch, plan->n, &man_before, &man_prev);
+		fprintf(stderr, "%s: nothing was changed\n", s->cli->prog);
+		rc = AV_EXIT_FAIL;
+		goto out;
+	}
+	if (!s->no_update) {
+		err = av_cli_update(s->cli, AV_UPDATE_INITRAMFS);
+		initramfs_done = err == 0;
+		if (!err)
+			err = av_cli_update(s->cli, AV_UPDATE_GRUB);
+		if (err < 0) {
+			rollback(s, ch, plan->n, &man_before, &man_prev);
+			fprintf(stderr, "%s: every file is back as it was before this setup\n",
+				s->cli->prog);
+			/* the images were rebuilt from the new files: build them again */
+			if (initramfs_done && av_cli_update(s->cli, AV_UPDATE_INITRAMFS) < 0)
+				fprintf(stderr,
+					"%s: rebuilding the initramfs images failed too; run "
+					"'update-initramfs -u -k all' by hand\n",
+					s->cli->prog);
+			rc = AV_EXIT_ROLLBACK;
+			goto out;
+		}
+	} else {
+		printf("Not run (--no-update): update-initramfs -u -k all; update-grub\n");
+	}
+	printf("Done. %s\n", s->mode == AV_MODE_MULTIBOOT
+				 ? "Reboot and pick an auto-vfio entry in the GRUB menu."
+			     : s->mode == AV_MODE_STATIC ? "Reboot to bind the selected devices."
+							 : "");
+out:
+	for (size_t i = 0; i < plan->n; i++)
+		av_file_release(&ch[i].before);
+	av_file_release(&man_before);
+	av_manifest_release(&man_prev);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "Usage: auto-vfio setup [--multiboot | --static | --none] [--select ADDR[,ADDR...]]\n"
+	    "                       [--static-ids] [--force-unsafe] [--disable-foreign]\n"
+	    "                       [--yes] [--dry-run] [--no-update]\n");
+}
+
+static int parse_args(struct setup *s, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"multiboot", no_argument, NULL, 'm'},
+	    {"static", no_argument, NULL, 's'},
+	    {"none", no_argument, NULL, 'n'},
+	    {"select", required_argument, NULL, 'S'},
+	    {"static-ids", no_argument, NULL, 'I'},
+	    {"force-unsafe", no_argument, NULL, 'F'},
+	    {"disable-foreign", no_argument, NULL, 'D'},
+	    {"yes", no_argument, NULL, 'y'},
+	    {"dry-run", no_argument, NULL, 'd'},
+	    {"no-update", no_argument, NULL, 'U'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+		case 's':
+		case 'n':
+			if (s->mode_set) {
+				fprintf(stderr,
+					"auto-vfio setup: choose one of --multiboot, --static, "
+					"--none\n");
+				return AV_EXIT_USAGE;
+			}
+			s->mode_set = true;
+			s->mode = c == 'm'   ? AV_MODE_MULTIBOOT
+				  : c == 's' ? AV_MODE_STATIC
+					     : AV_MODE_NONE;
+			break;
+		case 'S':
+			s->select = optarg;
+			break;
+		case 'I':
+			s->static_ids = true;
+			break;
+		case 'F':
+			s->force_unsafe = true;
+			break;
+		case 'D':
+			s->disable_foreign = true;
+			break;
+		case 'y':
+			s->yes = true;
+			break;
+		case 'd':
+			s->dry_run = true;
+			break;
+		case 'U':
+			s->no_update = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return AV_EXIT_OK;
+		default:
+			usage(stderr);
+			return AV_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "auto-vfio setup: unexpected argument '%s'\n", argv[optind]);
+		return AV_EXIT_USAGE;
+	}
+	if (s->static_ids && s->mode_set && s->mode != AV_MODE_STATIC) {
+		fprintf(stderr, "auto-vfio setup: --static-ids goes with --static\n");
+		return AV_EXIT_USAGE;
+	}
+	if (s->yes && !s->mode_set) {
+		fprintf(stderr, "auto-vfio setup: --yes needs --multiboot, --static or --none\n");
+		return AV_EXIT_USAGE;
+	}
+	if (s->yes && s->mode != AV_MODE_NONE && !s->select) {
+		fprintf(stderr, "auto-vfio setup: --yes needs --select\n");
+		return AV_EXIT_USAGE;
+	}
+	if (s->mode_set && s->mode == AV_MODE_NONE && s->select) {
+		fprintf(stderr, "auto-vfio setup: --none takes no --select\n");
+		return AV_EXIT_USAGE;
+	}
+	return -1;
+}
+
+int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
+{
+	struct setup s = {.cli = cli, .mode = AV_MODE_MULTIBOOT};
+	struct av_pci_addr addrs[AV_MAX_SEL];
+	struct av_resolved r;
+	struct av_config cfg;
+	struct av_plan plan = {0};
+	struct kmod_ctx *kctx = NULL;
+	const char *fault = getenv("AUTO_VFIO_FAULT");
+	size_t naddr = 0;
+	int rc, err;
+
+	rc = parse_args(&s, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (fault && av_fault_parse(fault, &s.fault) < 0) {
+		fprintf(stderr,
+			"auto-vfio setup: AUTO_VFIO_FAULT='%s' is not N[:ENOSPC|EIO|kill]\n",
+			fault);
+		return AV_EXIT_USAGE;
+	}
+	if (s.select) {
+		size_t dummy;
+
+		if (parse_select(s.select, addrs, &dummy) < 0)
+			return AV_EXIT_USAGE;
+	}
+	s.m = av_cli_load(cli);
+	if (!s.m)
+		return AV_EXIT_FAIL;
+	rc = AV_EXIT_FAIL;
+	if (av_manifest_load(&cli->ctx, &s.man) < 0)
+		goto out;
+	err = av_config_load(&cli->ctx, &s.old_cfg);
+	s.have_old_cfg = err == 0;
+	if (err < 0 && err != -ENOENT)
+		fprintf(stderr, "%s: the existing configuration is damaged; it will be replaced\n",
+			cli->prog);
+	if (s.have_old_cfg && !s.mode_set)
+		s.mode = s.old_cfg.mode;
+
+	if (handle_foreign(&s, &rc))
+		goto out;
+	if (!s.m->iommu) {
+		fprintf(
+		    stderr,
+		    "%s: no IOMMU groups under %s/sys/kernel/iommu_groups: enable VT-d (Intel) or "
+		    "AMD-Vi (AMD) in the firmware; on Intel also boot with intel_iommu=on. "
+		    "Nothing was changed.\n",
+		    cli->prog, cli->ctx.root);
+		rc = AV_EXIT_NO_IOMMU;
+		goto out;
+	}
+	if (!s.mode_set) {
+		av_cli_print_groups(stdout, cli, s.m);
+		if (ask_mode(s.mode, &s.mode) < 0) {
+			fprintf(stderr, "%s: no answer (end of input): nothing was changed\n",
+				cli->prog);
+			goto out;
+		}
+	}
+	if (s.mode != AV_MODE_NONE) {
+		if (s.select)
+			parse_select(s.select, addrs, &naddr);
+		else if (ask_groups(&s, addrs, &naddr) < 0) {
+			fprintf(stderr, "%s: no answer (end of input): nothing was changed\n",
+				cli->prog);
+			goto out;
+		}
+		if (naddr == 0) {
+			fprintf(stderr, "%s: nothing selected: nothing was changed\n", cli->prog);
+			goto out;
+		}
+		err = av_resolve(&cli->ctx, s.m, addrs, naddr, s.mode == AV_MODE_STATIC,
+				 s.force_unsafe, &r);
+		if (err < 0) {
+			if (err == -EPERM)
+				fprintf(stderr,
+					"%s: refused; --force-unsafe overrides, at your own "
+					"risk\n",
+					cli->prog);
+			rc = AV_EXIT_REFUSED;
+			goto out;
+		}
+		if (r.unsafe_forced)
+			fprintf(stderr,
+				"%s: WARNING: passing unsafe groups through (--force-unsafe)\n",
+				cli->prog);
+	}
+	av_config_init(&cfg);
+	cfg.mode = s.mode;
+	if (s.mode != AV_MODE_NONE)
+		av_resolved_to_config(s.m, &r, s.force_unsafe, &cfg);
+	snprintf(cfg.iommu_params, sizeof(cfg.iommu_params), "%s", av_iommu_params(&cli->ctx));
+
+	if (av_kmod_new(&cli->ctx, NULL, &kctx) < 0)
+		kctx = NULL;
+	err = av_plan_build(&cli->ctx, s.m, &cfg, kctx, s.static_ids, &plan);
+	if (kctx)
+		kmod_unref(kctx);
+	if (err < 0) {
+		rc = err == -EEXIST ? AV_EXIT_REFUSED : AV_EXIT_FAIL;
+		goto out;
+	}
+	rc = apply(&s, &plan);
+	av_plan_release(&plan);
+out:
+	av_manifest_release(&s.man);
+	av_machine_free(s.m);
+	return rc;
+}

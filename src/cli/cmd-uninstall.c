@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* auto-vfio uninstall: every file back as it was, then the boot files rebuilt. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fileops.h"
+#include "manifest.h"
+
+static void report(void *data, const char *path, const char *what)
+{
+	const struct av_cli *cli = data;
+
+	printf("  %s%s: %s\n", cli->ctx.root, path, what);
+}
+
+int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"no-update", no_argument, NULL, 'U'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct av_manifest m;
+	struct av_fault fault = {0};
+	const char *spec = getenv("AUTO_VFIO_FAULT");
+	bool no_update = false;
+	int c, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'U':
+			no_update = true;
+			break;
+		case 'h':
+			printf("Usage: %s uninstall [--no-update]\n", cli->prog);
+			return AV_EXIT_OK;
+		default:
+			return AV_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s uninstall: unexpected argument '%s'\n", cli->prog,
+			argv[optind]);
+		return AV_EXIT_USAGE;
+	}
+	if (spec && av_fault_parse(spec, &fault) < 0) {
+		fprintf(stderr, "%s: AUTO_VFIO_FAULT='%s' is not N[:ENOSPC|EIO|kill]\n", cli->prog,
+			spec);
+		return AV_EXIT_USAGE;
+	}
+	if (av_manifest_load(&cli->ctx, &m) < 0)
+		return AV_EXIT_FAIL;
+	if (m.n == 0) {
+		printf("auto-vfio changed no files here: nothing to uninstall.\n");
+		av_manifest_release(&m);
+		return AV_EXIT_OK;
+	}
+	printf("Restoring %zu file%s:\n", m.n, m.n == 1 ? "" : "s");
+	err = av_manifest_restore(&cli->ctx, &fault, &m, report, cli);
+	av_manifest_release(&m);
+	if (err < 0) {
+		fprintf(stderr,
+			"%s: some files could not be restored (%s); they stay listed in %s%s, "
+			"run uninstall again\n",
+			cli->prog, strerror(-err), cli->ctx.root, AV_MANIFEST_PATH);
+		return AV_EXIT_FAIL;
+	}
+	if (!no_update && (av_cli_update(cli, AV_UPDATE_INITRAMFS) < 0 ||
+			   av_cli_update(cli, AV_UPDATE_GRUB) < 0)) {
+		fprintf(stderr,
+			"%s: the files are restored; run the failed command again by hand\n",
+			cli->prog);
+		return AV_EXIT_FAIL;
+	}
+	printf("auto-vfio is uninstalled from the boot configuration%s.\n",
+	       no_update ? " (update-initramfs and update-grub not run: --no-update)" : "");
+	return AV_EXIT_OK;
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Running update-initramfs and update-grub after the boot files changed.
+ * Their output is kept and shown only when they fail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+extern char **environ;
+
+static const struct {
+	const char *env, *cmd, *what;
+} updates[] = {
+    [AV_UPDATE_INITRAMFS] = {"AUTO_VFIO_UPDATE_INITRAMFS", "update-initramfs -u -k all",
+			     "initramfs images"},
+    [AV_UPDATE_GRUB] = {"AUTO_VFIO_UPDATE_GRUB", "update-grub", "GRUB menu"},
+};
+
+/* Run @cmd with /bin/sh; its output (stdout and stderr) goes to *out. Exit status or -errno. */
+static int run_sh(const char *cmd, char **out)
+{
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	posix_spawn_file_actions_t fa;
+	size_t len = 0;
+	FILE *mem;
+	int pipefd[2], status, err;
+	pid_t pid;
+
+	*out = NULL;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	err = posix_spawn(&pid, "/bin/sh", &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (err) {
+		close(pipefd[0]);
+		return -err;
+	}
+	mem = open_memstream(out, &len);
+	for (;;) {
+		char buf[4096];
+		ssize_t n = read(pipefd[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (mem)
+			fwrite(buf, 1, (size_t)n, mem);
+	}
+	close(pipefd[0]);
+	if (mem)
+		fclose(mem);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int av_cli_update(struct av_cli *cli, enum av_update which)
+{
+	const char *cmd = getenv(updates[which].env);
+	char *out = NULL;
+	int rc;
+
+	if (!cmd || !*cmd) {
+		/* A prefixed root is not the running system: its tools are not ours to run. */
+		if (!av_ctx_is_real_root(&cli->ctx)) {
+			printf("Skipped '%s': %s is not the running system; run it there.\n",
+			       updates[which].cmd, cli->ctx.root);
+			return 0;
+		}
+		cmd = updates[which].cmd;
+	}
+	printf("Updating the %s: %s ...\n", updates[which].what, cmd);
+	fflush(stdout);
+	rc = run_sh(cmd, &out);
+	if (rc != 0) {
+		fprintf(stderr, "%s: '%s' failed (%s %d); its output:\n%s", cli->prog, cmd,
+			rc < 0 ? "error" : "exit status", rc < 0 ? -rc : rc, out ? out : "");
+		if (out && *out && out[strlen(out) - 1] != '\n')
+			fputc('\n', stderr);
+	} else if (cli->verbose && out) {
+		fputs(out, stdout);
+	}
+	free(out);
+	return rc == 0 ? 0 : -EIO;
+}

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmodutil.h"
+#include "pciclass.h"
+#include "plan.h"
+#include "safety.h"
+#include "sysfs.h"
+
+static bool has_group(const struct av_resolved *r, size_t g)
+{
+	for (size_t i = 0; i < r->ngroups; i++)
+		if (r->groups[i] == g)
+			return true;
+	return false;
+}
+
+/* The device that names a group: a GPU if there is one, else the first endpoint. */
+static size_t representative(const struct av_machine *m, const struct av_group *g)
+{
+	size_t best = g->devs[0];
+
+	for (size_t i = 0; i < g->ndevs; i++) {
+		const struct av_dev *d = &m->devs[g->devs[i]];
+
+		if (d->gpu)
+			return g->devs[i];
+		if (av_class_is_bridge(m->devs[best].cls) && !av_class_is_bridge(d->cls))
+			best = g->devs[i];
+	}
+	return best;
+}
+
+static int group_sort(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int av_resolve(const struct av_ctx *ctx, const struct av_machine *m,
+	       const struct av_pci_addr *addrs, size_t n, bool static_mode, bool force,
+	       struct av_resolved *out)
+{
+	bool host_display = false, takes_boot_vga = false;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		const struct av_dev *d = av_machine_find(m, &addrs[i]);
+		char a[AV_ADDR_LEN];
+		size_t closure[AV_MAX_SEL];
+		int nc;
+
+		av_pci_addr_format(&addrs[i], a);
+		if (!d) {
+			av_err(ctx, "%s: no such PCI device", a);
+			err = err ? err : -ENODEV;
+			continue;
+		}
+		if (d->group_idx == AV_NONE) {
+			av_err(ctx, "%s: not in an IOMMU group (is the IOMMU on?)", a);
+			err = err ? err : -ENXIO;
+			continue;
+		}
+		nc = av_group_closure(m, d->group_idx, closure, AV_MAX_SEL);
+		if (nc < 0)
+			return -E2BIG;
+		for (int k = 0; k < nc; k++) {
+			if (has_group(out, closure[k]))
+				continue;
+			if (out->ngroups >= AV_MAX_SEL)
+				return -E2BIG;
+			out->groups[out->ngroups++] = closure[k];
+		}
+	}
+	if (err)
+		return err;
+	qsort(out->groups, out->ngroups, sizeof(out->groups[0]), group_sort);
+	for (size_t i = 0; i < out->ngroups; i++) {
+		const struct av_group *g = &m->groups[out->groups[i]];
+
+		out->rep[i] = representative(m, g);
+		if (g->safe)
+			continue;
+		for (size_t k = 0; k < g->nreasons; k++)
+			av_log(ctx, force ? AV_LOG_WARNING : AV_LOG_ERR,
+			       "IOMMU group %d is unsafe: %s", g->id, g->reasons[k]);
+		if (!force)
+			err = -EPERM;
+		out->unsafe_forced = force;
+	}
+	for (size_t i = 0; i < m->ndevs; i++) {
+		const struct av_dev *d = &m->devs[i];
+		bool taken = d->group_idx != AV_NONE && has_group(out, d->group_idx);
+
+		if (d->gpu && !taken)
+			host_display = true;
+		if (d->boot_vga && taken)
+			takes_boot_vga = true;
+	}
+	if (static_mode && takes_boot_vga && !host_display) {
+		av_log(ctx, force ? AV_LOG_WARNING : AV_LOG_ERR,
+		       "the selection takes the boot VGA device and leaves the host no display");
+		if (!force)
+			err = -EPERM;
+	}
+	return err;
+}
+
+static struct av_sel sel_of(const struct av_dev *d)
+{
+	return (struct av_sel){.addr = d->addr, .vendor = d->vendor, .device = d->device};
+}
+
+void av_resolved_to_config(const struct av_machine *m, const struct av_resolved *r, bool force,
+			   struct av_config *cfg)
+{
+	cfg->nselect = 0;
+	cfg->nforce = 0;
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct av_dev *d = &m->devs[r->rep[i]];
+
+		cfg->select[cfg->nselect++] = sel_of(d);
+		if (force && !m->groups[r->groups[i]].safe)
+			cfg->force_unsafe[cfg->nforce++] = sel_of(d);
+	}
+}
+
+int av_resolve_config(const struct av_ctx *ctx, const struct av_machine *m,
+		      const struct av_config *cfg, struct av_resolved *out)
+{
+	struct av_pci_addr addrs[AV_MAX_SEL];
+	bool all_forced = cfg->nselect > 0;
+	int err;
+
+	for (size_t i = 0; i < cfg->nselect; i++) {
+		const struct av_sel *s = &cfg->select[i];
+		const struct av_dev *d = av_machine_find(m, &s->addr);
+		char a[AV_ADDR_LEN];
+
+		av_pci_addr_format(&s->addr, a);
+		if (d && (d->vendor != s->vendor || d->device != s->device)) {
+			av_err(ctx, "%s is now [%04x:%04x], the configuration says [%04x:%04x]", a,
+			       d->vendor, d->device, s->vendor, s->device);
+			return -ESTALE;
+		}
+		addrs[i] = s->addr;
+	}
+	err = av_resolve(ctx, m, addrs, cfg->nselect, cfg->mode == AV_MODE_STATIC, true, out);
+	if (err < 0)
+		return err;
+	/* Every unsafe group needs its own recorded override. */
+	for (size_t i = 0; i < out->ngroups; i++) {
+		const struct av_group *g = &m->groups[out->groups[i]];
+		bool forced = false;
+
+		if (g->safe)
+			continue;
+		for (size_t k = 0; k < g->ndevs; k++) {
+			struct av_sel s = sel_of(&m->devs[g->devs[k]]);
+
+			forced |= av_config_forced(cfg, &s);
+		}
+		if (!forced) {
+			av_err(ctx,
+			       "IOMMU group %d is unsafe and the configuration has no override "
+			       "for it",
+			       g->id);
+			all_forced = false;
+			err = -EPERM;
+		}
+	}
+	(void)all_forced;
+	return err;
+}
+
+const char *av_iommu_params(const struct av_ctx *ctx)
+{
+	char path[PATH_MAX], *line = NULL;
+	const char *params = "iommu=pt";
+	size_t cap = 0;
+	FILE *f;
+
+	if (av_path(ctx, path, sizeof(path), "/proc/cpuinfo") < 0)
+		return params;
+	f = fopen(path, "re");
+	if (!f)
+		return params;
+	while (getline(&line, &cap, f) > 0) {
+		if (strncmp(line, "vendor_id", 9) != 0)
+			continue;
+		/* Intel's IOMMU is off unless asked for; AMD's is on when present. */
+		if (strstr(line, "GenuineIntel"))
+			params = "intel_iommu=on iommu=pt";
+		break;
+	}
+	free(line);
+	fclose(f);
+	return params;
+}
+
+void av_plan_release(struct av_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->f[i].data);
+	memset(p, 0, sizeof(*p));
+}
+
+static int add_unique(char (*mods)[AV_MODNAME_LEN], size_t *n, size_t max, const char *name)
+{
+	char norm[AV_MODNAME_LEN];
+
+	/* modprobe treats - and _ alike; write the underscore form once */
+	snprintf(norm, sizeof(norm), "%s", name);
+	for (char *p = norm; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	if (strcmp(norm, "vfio_pci") == 0 || strcmp(norm, "pcieport") == 0)
+		return 0;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(mods[i], norm) == 0)
+			return 0;
+	if (*n >= max)
+		return -E2BIG;
+	snprintf(mods[(*n)++], AV_MODNAME_LEN, "%s", norm);
+	return 0;
+}
+
+/* The modules that would claim @d: by modalias, else its current driver's module. */
+static void claimers(const struct av_ctx *ctx, struct kmod_ctx *kctx, const struct av_dev *d,
+		     char (*mods)[AV_MODNAME_LEN], size_t *n, size_t max)
+{
+	char alias[256], mod[AV_MODNAME_LEN], found[8][AV_MODNAME_LEN];
+	int k = 0;
+
+	if (kctx && av_read_attr(ctx, alias, sizeof(alias), "/sys/bus/pci/devices/%s/modalias",
+				 d->address) > 0)
+		k = av_kmod_lookup_alias(ctx, kctx, alias, found, 8);
+	for (int i = 0; i < k && i < 8; i++)
+		add_unique(mods, n, max, found[i]);
+	if (!d->driver[0] || strcmp(d->driver, "vfio-pci") == 0)
+		return;
+	if (av_read_link_base(ctx, mod, sizeof(mod), "/sys/bus/pci/drivers/%s/module", d->driver) ==
+	    0)
+		add_unique(mods, n, max, mod);
+	else
+		add_unique(mods, n, max, d->driver);
+}
+
+static int modprobe_dropin(const struct av_ctx *ctx, const struct av_machine *m,
+			   const struct av_resolved *r, struct kmod_ctx *kctx, bool static_ids,
+			   char **out)
+{
+	char mods[64][AV_MODNAME_LEN];
+	size_t nmods = 0, len = 0;
+	char *buf = NULL;
+	FILE *f;
+	int err = 0;
+
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct av_group *g = &m->groups[r->groups[i]];
+
+		for (size_t k = 0; k < g->ndevs; k++)
+			if (!av_class_is_bridge(m->devs[g->devs[k]].cls))
+				claimers(ctx, kctx, &m->devs[g->devs[k]], mods, &nmods, 64);
+	}
+	*out = NULL;
+	if (nmods == 0 && !static_ids)
+		return 0; /* nothing to say: no file */
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	fputs(AV_DROPIN_HEADER, f);
+	fputs("# vfio-pci loads before the drivers that would claim the selected devices.\n", f);
+	for (size_t i = 0; i < nmods; i++)
+		fprintf(f, "softdep %s pre: vfio-pci\n", mods[i]);
+	if (static_ids) {
+		const char *sep = "";
+
+		fputs("options vfio-pci ids=", f);
+		for (size_t i = 0, nid = 0; i < m->ndevs; i++) {
+			const struct av_dev *d = &m->devs[i];
+			bool taken = d->group_idx != AV_NONE && has_group(r, d->group_idx);
+
+			if (!taken || av_class_is_bridge(d->cls))
+				continue;
+			/* the same ID kept by the host would go to vfio-pci too */
+			for (size_t j = 0; j < m->ndevs; j++) {
+				const struct av_dev *o = &m->devs[j];
+
+				if (o->vendor == d->vendor && o->device == d->device &&
+				    (o->group_idx == AV_NONE || !has_group(r, o->group_idx))) {
+					av_err(
+					    ctx,
+					    "--static-ids: %s [%04x:%04x] has the same ID as %s, "
+					    "which the host keeps; bind by address instead",
+					    d->address, d->vendor, d->device, o->address);
+					err = -EEXIST;
+				}
+			}
+			bool dup = false;
+
+			for (size_t j = 0; j < i; j++)
+				dup |= m->devs[j].vendor == d->vendor &&
+				       m->devs[j].device == d->device;
+			if (!dup) {
+				fprintf(f, "%s%04x:%04x", sep, d->vendor, d->device);
+				sep = ",";
+				nid++;
+			}
+		}
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0 || err) {
+		free(buf);
+		return err ? err : -ENOMEM;
+	}
+	*out = buf;
+	return 0;
+}
+
+static int grub_dropin(const struct av_machine *m, const struct av_config *cfg,
+		       const struct av_resolved *r, bool static_ids, char **out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return -ENOMEM;
+	fputs(AV_DROPIN_HEADER, f);
+	/*
+	 * _DEFAULT only: the recovery entries keep a plain command line, the way
+	 * back when a selection goes wrong.
+	 */
+	fprintf(f, "GRUB_CMDLINE_LINUX_DEFAULT=\"${GRUB_CMDLINE_LINUX_DEFAULT}");
+	if (cfg->iommu_params[0])
+		fprintf(f, " %s", cfg->iommu_params);
+	if (cfg->mode == AV_MODE_STATIC && !static_ids && r->ngroups) {
+		fputs(" auto_vfio.bind=", f);
+		for (size_t i = 0; i < r->ngroups; i++) {
+			const struct av_dev *d = &m->devs[r->rep[i]];
+			struct av_sel s = {
+			    .addr = d->addr, .vendor = d->vendor, .device = d->device};
+			char sb[AV_SEL_LEN];
+
+			av_sel_format(&s, sb);
+			fprintf(f, "%s%s", i ? "," : "", sb);
+		}
+	}
+	fputs("\"\n", f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	return 0;
+}
+
+int av_plan_build(const struct av_ctx *ctx, const struct av_machine *m, const struct av_config *cfg,
+		  struct kmod_ctx *kctx, bool static_ids, struct av_plan *out)
+{
+	struct av_resolved r = {0};
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (cfg->mode != AV_MODE_NONE) {
+		err = av_resolve_config(ctx, m, cfg, &r);
+		if (err < 0)
+			return err;
+	}
+	out->f[0] = (struct av_plan_file){.path = AV_CONFIG_PATH, .mode = 0644};
+	out->f[1] = (struct av_plan_file){.path = AV_GRUB_DROPIN, .mode = 0644};
+	out->f[2] = (struct av_plan_file){.path = AV_MODPROBE_DROPIN, .mode = 0644};
+	out->n = 3;
+	err = av_config_format(cfg, &out->f[0].data);
+	if (!err && cfg->mode != AV_MODE_NONE) {
+		err = grub_dropin(m, cfg, &r, static_ids, &out->f[1].data);
+		if (!err)
+			err = modprobe_dropin(ctx, m, &r, kctx,
+					      static_ids && cfg->mode == AV_MODE_STATIC,
+					      &out->f[2].data);
+	}
+	if (err < 0)
+		av_plan_release(out);
+	return err;
+}
