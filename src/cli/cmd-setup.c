@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libkmod.h>
 
@@ -347,7 +348,8 @@ static void rollback(struct setup *s, struct change *ch, size_t n, const struct 
 	for (size_t i = 0; i < s->man.n; i++) {
 		char sp[64];
 
-		if (s->man.e[i].created || av_manifest_find(man_prev, s->man.e[i].path))
+		if (s->man.e[i].created || s->man.e[i].dir ||
+		    av_manifest_find(man_prev, s->man.e[i].path))
 			continue;
 		snprintf(sp, sizeof(sp), AV_STATE_DIR "/saved/%u", s->man.e[i].saved);
 		av_file_remove(ctx, NULL, sp);
@@ -357,6 +359,14 @@ static void rollback(struct setup *s, struct change *ch, size_t n, const struct 
 				man_before->mode, man_before->uid, man_before->gid);
 	else
 		av_file_remove(ctx, NULL, AV_MANIFEST_PATH);
+	/* directories this run made, deepest first */
+	for (size_t i = s->man.n; i-- > 0;) {
+		char full[PATH_MAX];
+
+		if (s->man.e[i].dir && !av_manifest_find(man_prev, s->man.e[i].path) &&
+		    av_path(ctx, full, sizeof(full), "%s", s->man.e[i].path) == 0)
+			rmdir(full);
+	}
 }
 
 static int apply(struct setup *s, const struct av_plan *plan)

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fileops.h"
@@ -53,7 +54,25 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 	}
 	if (av_manifest_load(&cli->ctx, &m) < 0)
 		return AV_EXIT_FAIL;
+	/* what a setup killed mid-write left behind */
+	av_file_clean_temps(&cli->ctx, AV_MANIFEST_PATH);
+	for (size_t i = 0; i < m.n; i++)
+		if (!m.e[i].dir)
+			av_file_clean_temps(&cli->ctx, m.e[i].path);
+	for (unsigned n = 1; n <= m.next_saved; n++) {
+		char sp[64];
+
+		snprintf(sp, sizeof(sp), AV_STATE_DIR "/saved/%u", n);
+		av_file_clean_temps(&cli->ctx, sp);
+	}
 	if (m.n == 0) {
+		char dir[PATH_MAX];
+
+		/* a setup killed before its first record may leave our empty state directory */
+		if (av_path(&cli->ctx, dir, sizeof(dir), AV_STATE_DIR "/saved") == 0)
+			rmdir(dir);
+		if (av_path(&cli->ctx, dir, sizeof(dir), AV_STATE_DIR) == 0)
+			rmdir(dir);
 		printf("auto-vfio changed no files here: nothing to uninstall.\n");
 		av_manifest_release(&m);
 		return AV_EXIT_OK;

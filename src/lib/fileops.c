@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -167,6 +168,28 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+void av_file_clean_temps(const struct av_ctx *ctx, const char *abspath)
+{
+	char dir[PATH_MAX], prefix[NAME_MAX + 8];
+	const char *base = strrchr(abspath, '/');
+	struct dirent *de;
+	DIR *d;
+
+	if (!base || av_path(ctx, dir, sizeof(dir), "%.*s", (int)(base - abspath), abspath) < 0)
+		return;
+	snprintf(prefix, sizeof(prefix), ".%s.av", base + 1);
+	d = opendir(dir[0] ? dir : "/");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		/* mkostemp's six characters after our prefix, nothing else */
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
+		    strlen(de->d_name) == strlen(prefix) + 6)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 int av_file_replace(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
 		    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
 {
@@ -198,6 +221,7 @@ int av_file_replace(const struct av_ctx *ctx, struct av_fault *fault, const char
 		if (err < 0)
 			return err;
 	}
+	av_file_clean_temps(ctx, abspath);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.avXXXXXX", dir, slash + 1);
 	err = step(fault);
 	if (err < 0)

@@ -52,6 +52,12 @@ void av_file_release(struct av_file *f);
 int av_file_replace(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
 		    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
 
+/*
+ * Remove temporary files a replacement of @abspath left behind when the
+ * process died mid-way (".NAME.avXXXXXX" beside it). Never fails.
+ */
+void av_file_clean_temps(const struct av_ctx *ctx, const char *abspath);
+
 /* Remove a file and sync its directory; missing is fine. 0 or -errno. */
 int av_file_remove(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath);
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "manifest.h"
 
@@ -46,6 +48,7 @@ static int add(struct av_manifest *m, const char *path, bool created, unsigned s
 	if (!ne->path)
 		return -ENOMEM;
 	ne->created = created;
+	ne->dir = false;
 	ne->saved = saved;
 	ne->hash = hash;
 	ne->mode = orig ? orig->mode : 0;
@@ -99,7 +102,12 @@ int av_manifest_load(const struct av_ctx *ctx, struct av_manifest *m)
 		orig.mode = (mode_t)mode & 07777;
 		orig.uid = (uid_t)uid;
 		orig.gid = (gid_t)gid;
-		if (n == 3 && path_ok(path) && strcmp(kind, "created") == 0)
+		if (sscanf(line, "dir %4095s %15s", path, kind) == 2 && path_ok(path) &&
+		    strcmp(kind, "created") == 0) {
+			err = add(m, path, true, 0, 0, NULL);
+			if (!err)
+				m->e[m->n - 1].dir = true;
+		} else if (n == 3 && path_ok(path) && strcmp(kind, "created") == 0)
 			err = add(m, path, true, 0, hash, NULL);
 		else if (n == 7 && path_ok(path) && strcmp(kind, "saved") == 0 && saved > 0)
 			err = add(m, path, false, saved, hash, &orig);
@@ -134,7 +142,9 @@ static int store(const struct av_ctx *ctx, struct av_fault *fault, const struct 
 	for (size_t i = 0; i < m->n; i++) {
 		const struct av_manifest_entry *e = &m->e[i];
 
-		if (e->created)
+		if (e->dir)
+			fprintf(f, "dir %s created\n", e->path);
+		else if (e->created)
 			fprintf(f, "file %s created %016" PRIx64 "\n", e->path, e->hash);
 		else
 			fprintf(f, "file %s saved %016" PRIx64 " %u %04o %u %u\n", e->path, e->hash,
@@ -147,6 +157,42 @@ static int store(const struct av_ctx *ctx, struct av_fault *fault, const struct 
 	err = av_file_replace(ctx, fault, AV_MANIFEST_PATH, buf, len, 0644, (uid_t)-1, (gid_t)-1);
 	free(buf);
 	return err;
+}
+
+int av_manifest_note_dirs(const struct av_ctx *ctx, struct av_manifest *m, const char *abspath)
+{
+	char dir[PATH_MAX], full[PATH_MAX];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", abspath);
+	/* each ancestor, top down: the first missing one and all below it are new */
+	for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
+		int err;
+
+		*p = '\0';
+		if (av_path(ctx, full, sizeof(full), "%s", dir) < 0)
+			return -ENAMETOOLONG;
+		if (lstat(full, &st) < 0 && errno == ENOENT && !av_manifest_find(m, dir)) {
+			err = add(m, dir, true, 0, 0, NULL);
+			if (err < 0)
+				return err;
+			m->e[m->n - 1].dir = true;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+void av_manifest_remove_dirs(const struct av_ctx *ctx, const struct av_manifest *m)
+{
+	for (size_t i = m->n; i-- > 0;) {
+		char full[PATH_MAX];
+
+		if (!m->e[i].dir || av_path(ctx, full, sizeof(full), "%s", m->e[i].path) < 0)
+			continue;
+		/* not empty: someone keeps files there now, and so does the directory */
+		rmdir(full);
+	}
 }
 
 static void saved_path(char *buf, size_t size, unsigned n)
@@ -173,12 +219,23 @@ int av_manifest_write(const struct av_ctx *ctx, struct av_fault *fault, struct a
 	}
 	if (!e) {
 		uint64_t h = av_hash(data, len);
+		unsigned n = m->next_saved ? m->next_saved : 1;
+		char sp[64];
 
+		/* directories first, on record before anything creates them */
+		saved_path(sp, sizeof(sp), n);
+		err = av_manifest_note_dirs(ctx, m, AV_MANIFEST_PATH);
+		if (!err)
+			err = av_manifest_note_dirs(ctx, m, path);
+		if (!err && cur.exists)
+			err = av_manifest_note_dirs(ctx, m, sp);
+		if (!err)
+			err = store(ctx, fault, m);
+		if (err < 0) {
+			av_file_release(&cur);
+			return err;
+		}
 		if (cur.exists) {
-			char sp[64];
-			unsigned n = m->next_saved ? m->next_saved : 1;
-
-			saved_path(sp, sizeof(sp), n);
 			err = av_file_replace(ctx, fault, sp, cur.data, cur.len, 0600, 0, 0);
 			if (!err)
 				err = add(m, path, false, n, h, &cur);
@@ -265,13 +322,14 @@ out:
 int av_manifest_restore(const struct av_ctx *ctx, struct av_fault *fault, struct av_manifest *m,
 			av_restore_report report, void *data)
 {
-	size_t kept = 0;
-	int first = 0;
+	size_t kept = 0, files = 0;
+	int first = 0, err;
 
 	/* Newest first: a later change may build on an earlier one. */
 	for (size_t i = m->n; i-- > 0;) {
-		int err = restore_one(ctx, fault, &m->e[i], report, data);
-
+		if (m->e[i].dir)
+			continue;
+		err = restore_one(ctx, fault, &m->e[i], report, data);
 		if (err < 0) {
 			av_err(ctx, "%s%s: %s", ctx->root, m->e[i].path, strerror(-err));
 			if (!first)
@@ -281,16 +339,25 @@ int av_manifest_restore(const struct av_ctx *ctx, struct av_fault *fault, struct
 		free(m->e[i].path);
 		m->e[i].path = NULL;
 	}
-	for (size_t i = 0; i < m->n; i++)
-		if (m->e[i].path)
-			m->e[kept++] = m->e[i];
-	m->n = kept;
-	{
-		int err = store(ctx, fault, m);
-
-		if (!first)
-			first = err;
+	for (size_t i = 0; i < m->n; i++) {
+		if (!m->e[i].path)
+			continue;
+		files += !m->e[i].dir;
+		m->e[kept++] = m->e[i];
 	}
+	m->n = kept;
+	if (files) {
+		/* the directories stay while files in them are still ours */
+		err = store(ctx, fault, m);
+		return first ? first : err;
+	}
+	err = av_file_remove(ctx, fault, AV_MANIFEST_PATH);
+	if (err < 0)
+		return first ? first : err;
+	av_manifest_remove_dirs(ctx, m);
+	for (size_t i = 0; i < m->n; i++)
+		free(m->e[i].path);
+	m->n = 0;
 	return first;
 }
 

@@ -21,6 +21,7 @@
 struct av_manifest_entry {
 	char *path;	/* absolute, without the root prefix */
 	bool created;	/* did not exist before auto-vfio */
+	bool dir;	/* a directory auto-vfio made (removed when empty) */
 	unsigned saved; /* saved/N holds the original when !created */
 	uint64_t hash;	/* of what auto-vfio last wrote there */
 	mode_t mode;	/* the original's, when !created */
@@ -35,6 +36,15 @@ struct av_manifest {
 };
 
 uint64_t av_hash(const void *data, size_t len);
+
+/*
+ * Record the directories above @abspath that do not exist yet, so restore
+ * can remove them again. Call before creating them. 0 or -ENOMEM.
+ */
+int av_manifest_note_dirs(const struct av_ctx *ctx, struct av_manifest *m, const char *abspath);
+
+/* Remove the recorded directories that are empty now, deepest first. */
+void av_manifest_remove_dirs(const struct av_ctx *ctx, const struct av_manifest *m);
 
 /* Missing manifest: empty, 0. Unreadable or corrupt: -errno, logged with path:line. */
 int av_manifest_load(const struct av_ctx *ctx, struct av_manifest *m);
