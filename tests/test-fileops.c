@@ -135,7 +135,11 @@ AV_TEST(manifest_write_and_restore_byte_for_byte)
 	av_manifest_release(&m);
 
 	CHECK_INT(av_manifest_load(&ctx, &m2), 0);
-	CHECK_INT(m2.n, 2);
+	size_t files = 0;
+
+	for (size_t i = 0; i < m2.n; i++)
+		files += !m2.e[i].dir;
+	CHECK_INT(files, 2);
 	CHECK_INT(av_manifest_restore(&ctx, NULL, &m2, NULL, NULL), 0);
 	CHECK_STR(tu_read(p), orig);
 	CHECK_INT(stat(p, &st), 0);

@@ -256,3 +256,76 @@ char *tu_prog(const char *name)
 {
 	return tu_fmt("%s/%s", tu_build(), name);
 }
+
+/* nftw() takes no user pointer: the walk in progress lives here (tests only). */
+static char *digest_lines;
+static size_t digest_len;
+static FILE *digest_out;
+static size_t digest_prefix;
+
+static unsigned long long fnv(const char *p, size_t n)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static int digest_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	if (strlen(path) <= digest_prefix)
+		return 0;
+	const char *rel = path + digest_prefix;
+
+	if (flag == FTW_SL) {
+		char t[4096];
+		ssize_t n = readlink(path, t, sizeof(t) - 1);
+
+		t[n < 0 ? 0 : n] = '\0';
+		fprintf(digest_out, "%s link %s\n", rel, t);
+	} else if (S_ISDIR(st->st_mode)) {
+		fprintf(digest_out, "%s dir %o\n", rel, (unsigned)(st->st_mode & 07777));
+	} else {
+		char *c = tu_read(path);
+		size_t n = (size_t)st->st_size;
+
+		fprintf(digest_out, "%s file %o %zu %016llx\n", rel,
+			(unsigned)(st->st_mode & 07777), n, c ? fnv(c, n) : 0ULL);
+		free(c);
+	}
+	return 0;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *tu_tree_digest(const char *dir)
+{
+	char **lines = NULL, *save = NULL, *tok, *out = NULL;
+	size_t n = 0, olen = 0;
+	FILE *o;
+
+	digest_lines = NULL;
+	digest_len = 0;
+	digest_out = open_memstream(&digest_lines, &digest_len);
+	digest_prefix = strlen(dir);
+	nftw(dir, digest_one, 16, FTW_PHYS);
+	fclose(digest_out);
+	for (tok = strtok_r(digest_lines, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+		lines = realloc(lines, (n + 1) * sizeof(*lines));
+		lines[n++] = tok;
+	}
+	if (n)
+		qsort(lines, n, sizeof(*lines), cmp_lines);
+	o = open_memstream(&out, &olen);
+	for (size_t i = 0; i < n; i++)
+		fprintf(o, "%s\n", lines[i]);
+	fclose(o);
+	free(lines);
+	free(digest_lines);
+	return out ? out : strdup("");
+}

@@ -46,4 +46,11 @@ void tu_result_free(struct tu_result *r);
 /* Path of a built program, e.g. tu_prog("auto-vfio"). */
 char *tu_prog(const char *name);
 
+/*
+ * A listing of everything under @dir (paths relative to it, type, mode,
+ * size, a hash of the content or the link target), sorted: two listings
+ * are equal when the trees are equal byte for byte.
+ */
+char *tu_tree_digest(const char *dir);
+
 #endif

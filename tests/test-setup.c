@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * auto-vfio setup and uninstall on a real fixture machine with a realistic
+ * Debian /etc: dry runs, idempotence, exact uninstall, foreign setups,
+ * faults at every disk step, failing updates, bad input, the interactive flow.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "lib/testsuite.h"
+#include "lib/testutil.h"
+
+#define MACHINE "iommu/011-asus-z690-alderlake-rx6700xt-rx550.txt"
+
+/* Debian's /etc as people leave it: comments, odd spacing, no final newline, a symlink. */
+static void debian_etc(const char *r)
+{
+	tu_write(tu_fmt("%s/etc/default/grub", r),
+		 "# If you change this file, run 'update-grub' afterwards.\n"
+		 "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n"
+		 "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n"
+		 "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
+		 "GRUB_CMDLINE_LINUX=\"\"\n"
+		 "#GRUB_TERMINAL=console");
+	tu_write(tu_fmt("%s/etc/initramfs-tools/modules", r),
+		 "# List of modules that you want to include in your initramfs.\n"
+		 "#   raid1\n  # sd_mod\n");
+	tu_write(tu_fmt("%s/etc/modules", r), "# /etc/modules\nloop\n");
+	tu_write(tu_fmt("%s/etc/modprobe.d/local.conf", r),
+		 "options snd_hda_intel  power_save=1\n");
+	tu_write(tu_fmt("%s/usr/share/local-modprobe.conf", r), "blacklist pcspkr\n");
+	tu_symlink("../../usr/share/local-modprobe.conf",
+		   tu_fmt("%s/etc/modprobe.d/linked.conf", r));
+	tu_write(tu_fmt("%s/var/lib/dpkg/status", r), "Package: grub-common\n");
+	tu_write(tu_fmt("%s/proc/cpuinfo", r), "processor\t: 0\nvendor_id\t: GenuineIntel\n");
+	tu_write(tu_fmt("%s/proc/cmdline", r), "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n");
+}
+
+static char *machine(void)
+{
+	static unsigned seq;
+	char *r = tu_fmt("%s/m%u", tu_tmpdir(), seq++);
+	char *conv = tu_prog("tests/fixture2sysfs");
+	char *listing = tu_fmt("%s/%s", tu_fixtures(), MACHINE);
+	const char *argv[] = {conv, listing, r, NULL};
+	struct tu_result res;
+
+	tu_run(&res, argv, NULL, NULL);
+	CHECK_MSG(res.status == 0, "fixture2sysfs: %s", res.err);
+	tu_result_free(&res);
+	debian_etc(r);
+	return r;
+}
+
+static char *digest(const char *r)
+{
+	/* what setup may touch; sys/ and proc/ are the machine */
+	char *a = tu_tree_digest(tu_fmt("%s/etc", r));
+	char *b = tu_tree_digest(tu_fmt("%s/var", r));
+	char *c = tu_tree_digest(tu_fmt("%s/usr", r));
+
+	return tu_fmt("%s--\n%s--\n%s", a, b, c);
+}
+
+static int run_argv(struct tu_result *res, const char *r, const char *const *env,
+		    const char *const *args)
+{
+	const char *argv[16] = {tu_prog("auto-vfio"), "--root", r};
+	size_t n = 3;
+
+	for (; *args && n < 15; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	tu_run(res, argv, env, NULL);
+	return res->status;
+}
+
+#define RUN(res, r, env, ...) run_argv(res, r, env, (const char *const[]){__VA_ARGS__, NULL})
+#define SETUP(res, r, ...) RUN(res, r, NULL, "setup", __VA_ARGS__)
+
+AV_TEST(setup_dry_run_changes_nothing)
+{
+	char *r = machine(), *before = digest(r);
+	struct tu_result res;
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0,04:00.0", "--dry-run"), 0);
+	CHECK_CONTAINS(res.out, "+++ b/etc/default/grub.d/auto-vfio.cfg");
+	CHECK_CONTAINS(res.out, "Dry run: nothing was changed.");
+	CHECK_STR(digest(r), before);
+	tu_result_free(&res);
+}
+
+AV_TEST(setup_static_writes_expected_files)
+{
+	char *r = machine();
+	struct tu_result res;
+	char *grub, *mod, *conf;
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "0000:03:00.0,04:00.0", "--yes"), 0);
+	grub = tu_read(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r));
+	/* the Navi audio sits in its own group: it comes with its GPU */
+	CHECK_CONTAINS(grub, "GRUB_CMDLINE_LINUX_DEFAULT=\"${GRUB_CMDLINE_LINUX_DEFAULT} "
+			     "intel_iommu=on iommu=pt auto_vfio.bind=0000:03:00.0@1002:73df,"
+			     "0000:03:00.1@1002:ab28,0000:04:00.0@1002:67ff\"\n");
+	CHECK_CONTAINS(grub, "Written by auto-vfio");
+	CHECK_NOT_CONTAINS(grub, "amd_iommu");
+	mod = tu_read(tu_fmt("%s/etc/modprobe.d/auto-vfio.conf", r));
+	CHECK_CONTAINS(mod, "softdep amdgpu pre: vfio-pci\n");
+	CHECK_CONTAINS(mod, "softdep snd_hda_intel pre: vfio-pci\n");
+	CHECK_NOT_CONTAINS(mod, "softdep vfio");
+	conf = tu_read(tu_fmt("%s/etc/auto-vfio.conf", r));
+	CHECK_CONTAINS(conf, "mode = static");
+	CHECK_CONTAINS(conf, "select = 0000:03:00.0@1002:73df");
+	CHECK_CONTAINS(conf, "select = 0000:04:00.0@1002:67ff");
+	/* user files untouched */
+	CHECK_CONTAINS(tu_read(tu_fmt("%s/etc/default/grub", r)), "#GRUB_TERMINAL=console");
+	CHECK(tu_exists(tu_fmt("%s/var/lib/auto-vfio/manifest", r)));
+	/* not the running system: the updates are not run, and it says so */
+	CHECK_CONTAINS(res.out, "Skipped 'update-grub'");
+	tu_result_free(&res);
+}
+
+AV_TEST(setup_twice_then_uninstall_exact)
+{
+	char *r = machine(), *orig = digest(r), *after1;
+	struct tu_result res;
+
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0", "--yes"), 0);
+	tu_result_free(&res);
+	after1 = digest(r);
+	CHECK(strcmp(after1, orig) != 0);
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0", "--yes"), 0);
+	CHECK_CONTAINS(res.out, "Nothing to change");
+	CHECK_STR(digest(r), after1);
+	tu_result_free(&res);
+	/* switching mode changes the files through the same manifest */
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 0);
+	tu_result_free(&res);
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 0);
+	CHECK_CONTAINS(res.out, "removed");
+	CHECK_STR(digest(r), orig);
+	tu_result_free(&res);
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 0);
+	CHECK_CONTAINS(res.out, "nothing to uninstall");
+	tu_result_free(&res);
+}
+
+AV_TEST(setup_none_removes_drop_ins)
+{
+	char *r = machine();
+	struct tu_result res;
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 0);
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--none", "--yes"), 0);
+	CHECK(!tu_exists(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r)));
+	CHECK(!tu_exists(tu_fmt("%s/etc/modprobe.d/auto-vfio.conf", r)));
+	CHECK_CONTAINS(tu_read(tu_fmt("%s/etc/auto-vfio.conf", r)), "mode = none");
+	tu_result_free(&res);
+}
+
+AV_TEST(setup_foreign_setup_disabled_and_restored)
+{
+	char *r = machine(), *orig;
+	struct tu_result res;
+	char *grub, *mods;
+
+	tu_write(tu_fmt("%s/etc/default/grub", r),
+		 "GRUB_DEFAULT=0\n"
+		 "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet  intel_iommu=on "
+		 "vfio-pci.ids=1002:67ff,1002:aae0\"\n"
+		 "GRUB_CMDLINE_LINUX=\"\"");
+	tu_write(tu_fmt("%s/etc/initramfs-tools/modules", r),
+		 "# modules\nvfio\nvfio_iommu_type1\nvfio_pci ids=1002:67ff\n");
+	tu_write(tu_fmt("%s/etc/modprobe.d/vfio.conf", r),
+		 "options vfio-pci ids=1002:67ff,1002:aae0\nsoftdep amdgpu pre: vfio-pci\n"
+		 "blacklist pcspkr\n");
+	orig = digest(r);
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 5);
+	CHECK_CONTAINS(res.out, "/etc/default/grub:2: vfio-pci.ids=1002:67ff,1002:aae0");
+	CHECK_CONTAINS(res.out, "/etc/modprobe.d/vfio.conf:1: options vfio-pci");
+	CHECK_CONTAINS(res.out, "0000:04:00.0 is on vfio-pci now");
+	CHECK_STR(digest(r), orig);
+	tu_result_free(&res);
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes", "--disable-foreign"),
+		  0);
+	CHECK_CONTAINS(res.out, "Reboot now");
+	grub = tu_read(tu_fmt("%s/etc/default/grub", r));
+	CHECK_CONTAINS(grub, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet  intel_iommu=on\"\n");
+	CHECK_CONTAINS(grub, "# auto-vfio-disabled: GRUB_CMDLINE_LINUX_DEFAULT=");
+	CHECK_CONTAINS(grub, "GRUB_CMDLINE_LINUX=\"\"");
+	mods = tu_read(tu_fmt("%s/etc/initramfs-tools/modules", r));
+	CHECK_CONTAINS(mods, "#auto-vfio-disabled: vfio\n#auto-vfio-disabled: vfio_iommu_type1\n");
+	CHECK_CONTAINS(tu_read(tu_fmt("%s/etc/modprobe.d/vfio.conf", r)), "\nblacklist pcspkr\n");
+	/* no drop-in yet: the reboot comes first */
+	CHECK(!tu_exists(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r)));
+	tu_result_free(&res);
+
+	/* after the reboot nothing is in the way; the vfio-pci devices are ours to judge now */
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 0);
+	CHECK(tu_exists(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r)));
+	tu_result_free(&res);
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 0);
+	CHECK_STR(digest(r), orig);
+	tu_result_free(&res);
+}
+
+AV_TEST_T(setup_faults_at_every_step, 300)
+{
+	/* every disk step of a setup fails in turn, or the process dies there */
+	for (unsigned at = 1;; at++) {
+		for (int kill = 0; kill < 2; kill++) {
+			char *r = machine(), *orig = digest(r);
+			char *fault = tu_fmt("AUTO_VFIO_FAULT=%u:%s", at, kill ? "kill" : "ENOSPC");
+			const char *env[] = {fault, NULL};
+			struct tu_result res;
+			int st;
+
+			st = RUN(&res, r, env, "setup", "--static", "--select", "03:00.0", "--yes");
+			tu_result_free(&res);
+			if (st == 0 && !kill) {
+				/* past the last step: the whole setup went through */
+				CHECK(at > 4);
+				return;
+			}
+			CHECK_MSG(st != 0, "fault %s did not fail setup", fault);
+			/* old or new, never torn: the drop-in is either absent or whole */
+			char *g = tu_read(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r));
+
+			CHECK(!g || strstr(g, "auto_vfio.bind=0000:03:00.0@1002:73df,"
+					      "0000:03:00.1@1002:ab28\"\n"));
+			CHECK_INT(RUN(&res, r, NULL, "uninstall"), 0);
+			tu_result_free(&res);
+			CHECK_MSG(strcmp(digest(r), orig) == 0, "not restored after %s", fault);
+		}
+		CHECK(at < 60);
+	}
+}
+
+AV_TEST(setup_failed_update_rolls_back)
+{
+	char *r = machine(), *orig = digest(r), *after;
+	const char *fail_grub[] = {
+	    "AUTO_VFIO_UPDATE_INITRAMFS=echo building images",
+	    "AUTO_VFIO_UPDATE_GRUB=echo grub-probe: error: disk not found >&2; "
+	    "exit 1",
+	    NULL};
+	const char *ok[] = {"AUTO_VFIO_UPDATE_INITRAMFS=true", "AUTO_VFIO_UPDATE_GRUB=true", NULL};
+	struct tu_result res;
+
+	CHECK_INT(RUN(&res, r, fail_grub, "setup", "--static", "--select", "03:00.0", "--yes"), 6);
+	CHECK_CONTAINS(res.err, "grub-probe: error: disk not found");
+	CHECK_CONTAINS(res.err, "back as it was");
+	/* the images were built from the new files: built again after the rollback */
+	CHECK_INT(strstr(strstr(res.out, "Updating the initramfs") + 1, "Updating the initramfs") !=
+		      NULL,
+		  1);
+	CHECK_STR(digest(r), orig);
+	tu_result_free(&res);
+
+	/* a second setup over an existing one rolls back to that one, not to nothing */
+	CHECK_INT(RUN(&res, r, ok, "setup", "--static", "--select", "03:00.0", "--yes"), 0);
+	tu_result_free(&res);
+	after = digest(r);
+	CHECK_INT(
+	    RUN(&res, r, fail_grub, "setup", "--static", "--select", "03:00.0,04:00.0", "--yes"),
+	    6);
+	tu_result_free(&res);
+	CHECK_STR(digest(r), after);
+	CHECK_INT(RUN(&res, r, ok, "uninstall"), 0);
+	CHECK_STR(digest(r), orig);
+	tu_result_free(&res);
+}
+
+AV_TEST(setup_bad_input_clear_errors)
+{
+	char *r = machine(), *orig = digest(r);
+	struct tu_result res;
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "0000:7f:00.0", "--yes"), 4);
+	CHECK_CONTAINS(res.err, "0000:7f:00.0: no such PCI device");
+	tu_result_free(&res);
+	/* the USB controller shares group 7 with a memory controller */
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "00:14.0", "--yes"), 4);
+	CHECK_CONTAINS(res.err, "IOMMU group 7 is unsafe");
+	CHECK_CONTAINS(res.err, "--force-unsafe");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "3:0.0", "--yes"), 2);
+	CHECK_CONTAINS(res.err, "'3:0.0' is not a PCI address");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--static", "--yes"), 2);
+	CHECK_CONTAINS(res.err, "--yes needs --select");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--static", "--multiboot"), 2);
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--frobnicate"), 2);
+	tu_result_free(&res);
+	/* the host keeps the other RX 550 function's twin? no: --static-ids refuses shared IDs */
+	CHECK_STR(digest(r), orig);
+}
+
+AV_TEST(setup_forced_unsafe_is_recorded)
+{
+	char *r = machine();
+	struct tu_result res;
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "00:14.0", "--force-unsafe", "--yes"), 0);
+	CHECK_CONTAINS(res.err, "WARNING");
+	CHECK_CONTAINS(tu_read(tu_fmt("%s/etc/auto-vfio.conf", r)),
+		       "force_unsafe = 0000:00:14.0@8086:7ae0");
+	tu_result_free(&res);
+}
+
+AV_TEST(setup_damaged_config_replaced)
+{
+	char *r = machine();
+	struct tu_result res;
+
+	tu_write(tu_fmt("%s/etc/auto-vfio.conf", r), "mode = sideways\nselect = nonsense\n");
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0", "--yes"), 0);
+	CHECK_CONTAINS(res.err, "auto-vfio.conf:1");
+	CHECK_CONTAINS(tu_read(tu_fmt("%s/etc/auto-vfio.conf", r)), "mode = multiboot");
+	tu_result_free(&res);
+	/* the damaged file was someone's: uninstall brings it back */
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 0);
+	CHECK_STR(tu_read(tu_fmt("%s/etc/auto-vfio.conf", r)),
+		  "mode = sideways\nselect = nonsense\n");
+	tu_result_free(&res);
+}
+
+AV_TEST(setup_no_iommu_refused)
+{
+	char *r = machine();
+	struct tu_result res;
+	char *cmd = tu_fmt("rm -rf '%s/sys/kernel/iommu_groups'", r);
+
+	CHECK_INT(system(cmd), 0);
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 3);
+	CHECK_CONTAINS(res.err, "no IOMMU groups");
+	CHECK(!tu_exists(tu_fmt("%s/etc/auto-vfio.conf", r)));
+	tu_result_free(&res);
+}
+
+/* Answers a prompt, given all output so far; NULL sends end of input. */
+typedef const char *(*answer_fn)(const char *out, void *data);
+
+/* Drive the program through a pty, answering each prompt through @answer. */
+static int pty_session(const char *r, answer_fn answer, void *data, char **out)
+{
+	char *prog = tu_prog("auto-vfio");
+	size_t len = 0;
+	FILE *mem = open_memstream(out, &len);
+	int fd, status;
+	pid_t pid;
+
+	pid = forkpty(&fd, NULL, NULL, NULL);
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		execl(prog, prog, "--root", r, "--no-color", "setup", (char *)NULL);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		char buf[4096];
+		ssize_t n;
+
+		if (poll(&p, 1, 20000) <= 0)
+			break;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		fwrite(buf, 1, (size_t)n, mem);
+		fflush(mem);
+		/* a prompt ends the output with "] " or ": " and waits */
+		if (len >= 2 && (memcmp(*out + len - 2, "] ", 2) == 0 ||
+				 memcmp(*out + len - 2, ": ", 2) == 0)) {
+			const char *a = answer(*out, data);
+
+			if (!a) {
+				char eof = 4; /* ^D at the start of a line: end of input */
+
+				CHECK(write(fd, &eof, 1) == 1);
+			} else {
+				CHECK(write(fd, a, strlen(a)) == (ssize_t)strlen(a));
+				CHECK(write(fd, "\n", 1) == 1);
+			}
+		}
+	}
+	fclose(mem);
+	close(fd);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t a = strlen(s), b = strlen(tail);
+
+	return a >= b && strcmp(s + a - b, tail) == 0;
+}
+
+static const char *take_defaults(const char *out, void *data)
+{
+	(void)out;
+	(void)data;
+	return "";
+}
+
+AV_TEST_T(setup_interactive_defaults_select_nothing, 120)
+{
+	char *r = machine(), *out = NULL;
+
+	/* Enter everywhere: multi-boot, and every group defaults to no. */
+	CHECK_INT(pty_session(r, take_defaults, NULL, &out), 1);
+	CHECK_CONTAINS(out, "Multi-boot (recommended)");
+	CHECK_CONTAINS(out, "Pass these groups through? [y/N]");
+	CHECK_CONTAINS(out, "nothing selected");
+	CHECK_CONTAINS(out, "Not offered: unsafe");
+	CHECK(!tu_exists(tu_fmt("%s/etc/auto-vfio.conf", r)));
+	free(out);
+}
+
+/* Multi-boot; yes to the group block holding the RX 6700 XT; one silly answer; apply. */
+static const char *pick_navi(const char *out, void *data)
+{
+	bool *fooled = data;
+	const char *block;
+
+	if (ends_with(out, "Mode [m/s/n, default m]: "))
+		return "m";
+	if (ends_with(out, "Apply these changes? [y/N] "))
+		return "y";
+	block = strrchr(out, '\n');
+	while (block > out && strncmp(block, "\n\r\n", 3) != 0 && strncmp(block, "\n\n", 2) != 0)
+		block--;
+	if (strstr(block, "0000:03:00.0"))
+		return "y";
+	if (!*fooled) {
+		*fooled = true;
+		return "maybe";
+	}
+	return "n";
+}
+
+AV_TEST_T(setup_interactive_selects_gpu_and_confirms, 120)
+{
+	char *r = machine(), *out = NULL, *conf;
+	bool fooled = false;
+	int st = pty_session(r, pick_navi, &fooled, &out);
+
+	CHECK_MSG(st == 0, "exit status %d:\n%s", st, out);
+	CHECK_CONTAINS(out, "Please answer y or n.");
+	/* the GPU and its audio function are one question */
+	CHECK_CONTAINS(out, "IOMMU group 21\r\n");
+	CHECK_CONTAINS(out, "IOMMU group 22\r\n");
+	CHECK_CONTAINS(out, "Apply these changes? [y/N]");
+	conf = tu_read(tu_fmt("%s/etc/auto-vfio.conf", r));
+	CHECK_CONTAINS(conf, "mode = multiboot");
+	CHECK_CONTAINS(conf, "select = 0000:03:00.0@1002:73df");
+	CHECK_CONTAINS(conf, "select = 0000:03:00.1@1002:ab28");
+	CHECK_NOT_CONTAINS(conf, "0000:00:02.0");
+	free(out);
+}
+
+static const char *static_then_eof(const char *out, void *data)
+{
+	(void)data;
+	return ends_with(out, "Mode [m/s/n, default m]: ") ? "s" : NULL;
+}
+
+AV_TEST_T(setup_interactive_eof_changes_nothing, 120)
+{
+	char *r = machine(), *orig = digest(r), *out = NULL;
+
+	CHECK_INT(pty_session(r, static_then_eof, NULL, &out), 1);
+	CHECK_CONTAINS(out, "end of input");
+	CHECK_STR(digest(r), orig);
+	free(out);
+}
