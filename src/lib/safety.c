@@ -45,9 +45,13 @@ static void mark_gpus(struct av_machine *m)
 
 			if (j == i)
 				continue;
-			/* Same slot: the GPU's HDMI audio, USB-C, UCSI functions. */
+			/*
+			 * Same slot and same vendor: a card's HDMI audio, USB-C and UCSI
+			 * functions. An APU's slot also holds SoC functions of the CPU
+			 * vendor (PSP, USB, audio DSP) that the host needs: not companions.
+			 */
 			if (!o->gpu && !av_class_is_bridge(o->cls) && o->companion_of == AV_NONE &&
-			    av_pci_addr_same_slot(&d->addr, &o->addr))
+			    o->vendor == d->vendor && av_pci_addr_same_slot(&d->addr, &o->addr))
 				o->companion_of = i;
 			if (o->gpu && o->vendor == d->vendor && o->device == d->device)
 				d->identical_id = true;
@@ -96,27 +100,36 @@ static int judge_group(struct av_machine *m, struct av_group *g, const struct ho
 	if (ngpu) {
 		char *list = NULL;
 		size_t len = 0, nun = 0;
+		bool other_slot = false;
 		FILE *f = open_memstream(&list, &len);
 
 		if (!f)
 			return -ENOMEM;
 		for (size_t i = 0; i < g->ndevs; i++) {
 			const struct av_dev *d = &m->devs[g->devs[i]];
+			bool gpu_slot = false;
 
 			if (d->gpu || av_class_is_bridge(d->cls) || d->companion_of != AV_NONE)
 				continue;
+			for (size_t k = 0; k < g->ndevs; k++)
+				gpu_slot |= m->devs[g->devs[k]].gpu &&
+					    av_pci_addr_same_slot(&m->devs[g->devs[k]].addr, &d->addr);
+			other_slot |= !gpu_slot;
 			fprintf(f, "%s%s %s", nun ? ", " : "", d->address, what(d));
 			nun++;
 		}
 		fclose(f);
 		if (nun)
 			err = av_strv_addf(
-			    &g->reasons, &g->nreasons,
-			    "a GPU shares this group with %zu unrelated device%s (%s): the slot is "
-			    "not "
-			    "isolated (typically a chipset slot without ACS), so passing the GPU "
-			    "through takes them from the host",
-			    nun, nun == 1 ? "" : "s", list ? list : "");
+				&g->reasons, &g->nreasons,
+				"a GPU shares this group with %zu device%s that %s not part of it (%s): "
+				"passing the GPU through takes %s from the host%s",
+				nun, nun == 1 ? "" : "s", nun == 1 ? "is" : "are", list ? list : "",
+				nun == 1 ? "it" : "them",
+				other_slot ? " (the slot is not isolated: typically a chipset slot "
+					     "without ACS)"
+					   : " (another vendor's function in the GPU's slot: a BMC or "
+					     "SoC device)");
 		free(list);
 		if (!err && ngpu > 1)
 			err =
