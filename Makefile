@@ -75,6 +75,7 @@ $(BUILD)/auto-vfio-grub: $(call obj,$(GRUB_SRCS)) $(LIB)
 $(BUILD)/testsuite: $(call obj,$(TEST_SRCS)) $(LIB)
 	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(ALL_LIBS)
 
+# Helper programs link the test helpers, not the runner's main().
 $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(filter-out $(BUILD)/obj/tests/lib/testsuite.o,$(call obj,$(wildcard tests/lib/*.c))) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(ALL_LIBS)

@@ -378,3 +378,21 @@ AV_TEST(list_absolute_links_within_prefix)
 	CHECK_INT(m->devs[0].group, 16);
 	av_machine_free(m);
 }
+
+AV_TEST(list_global_options_after_command)
+{
+	const char *r = desktop();
+	char *prog = tu_prog("auto-vfio");
+	const char *argv[] = {prog, "list", "--no-color", "--root", r, "--json", NULL};
+	const char *argv2[] = {prog, "list", "--root=/nonexistent", NULL};
+	struct tu_result res;
+
+	tu_run(&res, argv, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_CONTAINS(res.out, "\"address\": \"0000:0c:00.1\"");
+	tu_result_free(&res);
+	tu_run(&res, argv2, NULL, NULL);
+	CHECK_INT(res.status, 2);
+	CHECK_CONTAINS(res.err, "/nonexistent");
+	tu_result_free(&res);
+}

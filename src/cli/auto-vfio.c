@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* auto-vfio: the admin tool. Global options, then a command. */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,63 @@ struct av_machine *av_cli_load(struct av_cli *cli)
 	return m;
 }
 
+/*
+ * Global options may also follow the command ("auto-vfio list --root DIR"):
+ * move them in front of it, where getopt looks, keeping everything else in
+ * order. Nothing after "--" moves.
+ */
+static void hoist_global_options(int argc, char **argv)
+{
+	static const char *const with_arg[] = {"--root", "--pci-ids"};
+	static const char *const flags[] = {"--numeric", "--no-color", "--verbose", "-v"};
+	char **out = calloc((size_t)argc + 1, sizeof(*out)), **rest;
+	int n = 1, nrest = 0, cmd = 0;
+
+	rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (!out || !rest) {
+		free(out);
+		free(rest);
+		return;
+	}
+	out[0] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		bool global = false, takes = false, dashdash = strcmp(argv[i], "--") == 0;
+
+		if (!cmd && argv[i][0] != '-') {
+			cmd = i;
+			rest[nrest++] = argv[i];
+			continue;
+		}
+		if (dashdash && cmd) {
+			while (i < argc)
+				rest[nrest++] = argv[i++];
+			break;
+		}
+		for (size_t k = 0; k < 2; k++) {
+			size_t len = strlen(with_arg[k]);
+
+			if (strcmp(argv[i], with_arg[k]) == 0)
+				global = takes = true;
+			else if (strncmp(argv[i], with_arg[k], len) == 0 && argv[i][len] == '=')
+				global = true;
+		}
+		for (size_t k = 0; k < 4; k++)
+			global |= strcmp(argv[i], flags[k]) == 0;
+		if (cmd && !global) {
+			rest[nrest++] = argv[i];
+			continue;
+		}
+		out[n++] = argv[i];
+		if (takes && i + 1 < argc)
+			out[n++] = argv[++i];
+	}
+	for (int i = 0; i < nrest; i++)
+		out[n++] = rest[i];
+	memcpy(argv, out, (size_t)argc * sizeof(*argv));
+	free(out);
+	free(rest);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -91,6 +149,7 @@ int main(int argc, char **argv)
 	bool no_color = false;
 	int c, err;
 
+	hoist_global_options(argc, argv);
 	/* Stop at the command: its options are its own. */
 	while ((c = getopt_long(argc, argv, "+vhV", opts, NULL)) != -1) {
 		switch (c) {

@@ -93,7 +93,7 @@ static void print_dev(FILE *f, const struct av_cli *cli, const struct av_machine
 	fputc(' ', f);
 	put_clean(f, d->device_name);
 	fprintf(f, " [%04x:%04x]", d->vendor, d->device);
-	if (d->revision >= 0)
+	if (d->revision > 0) /* as lspci: revision 0 goes unsaid */
 		fprintf(f, " (rev %02x)", d->revision);
 	fprintf(f, "  driver: %s", d->driver[0] ? d->driver : "none");
 	if (d->boot_vga)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Loading the PCI/IOMMU model. Devices come from libpci's sysfs back end.
- * libpci's own bus scan gives up on the first unreadable device, so the
- * directory is walked here and each device is filled by libpci on its own:
- * one broken device costs only itself.
+ * Loading the PCI/IOMMU model from sysfs under the root prefix, with names
+ * from libpci (pci.ids, plain or gzip'd, or udev's hwdb). The devices are
+ * read here rather than by libpci's bus scan: that scan gives up on the
+ * first unreadable device and takes garbage in a file for 0, while here one
+ * broken device costs only itself and is named.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -183,36 +184,8 @@ static int read_optional_hex(const struct av_ctx *ctx, const char *addr, const c
 	return 0;
 }
 
-/* libpci reads the driver and IOMMU group links the way the kernel exposes them. */
-static int libpci_fill(struct pci_access *pacc, struct av_dev *d)
-{
-	struct pci_dev *pdev;
-	char *s;
-
-	if (setjmp(pci_guard->env))
-		return -EIO;
-	pdev = pci_get_dev(pacc, d->addr.domain, d->addr.bus, d->addr.dev, d->addr.func);
-	if (!pdev)
-		return 0;
-	pci_fill_info(pdev, PCI_FILL_IDENT | PCI_FILL_DRIVER | PCI_FILL_IOMMU_GROUP);
-	s = pci_get_string_property(pdev, PCI_FILL_DRIVER);
-	if (s)
-		snprintf(d->driver, sizeof(d->driver), "%s", s);
-	s = pci_get_string_property(pdev, PCI_FILL_IOMMU_GROUP);
-	if (s) {
-		char *end;
-		long g = strtol(s, &end, 10);
-
-		if (*s && !*end && g >= 0 && g < 1L << 30)
-			d->group = (int)g;
-	}
-	pci_free_dev(pdev);
-	return 0;
-}
-
 /* One device: 0 when filled, -EINVAL when it must be left out (already logged). */
-static int load_dev(const struct av_ctx *ctx, struct pci_access *pacc, const char *name,
-		    struct av_dev *d)
+static int load_dev(const struct av_ctx *ctx, const char *name, struct av_dev *d)
 {
 	static const char *const required[] = {"vendor", "device", "class"};
 	unsigned long val[3], v;
@@ -245,19 +218,15 @@ static int load_dev(const struct av_ctx *ctx, struct pci_access *pacc, const cha
 	d->class = (uint32_t)val[2];
 	d->cls = (uint16_t)(d->class >> 8);
 
-	if (pacc && libpci_fill(pacc, d) < 0)
-		av_warn(ctx, "%s/sys/bus/pci/devices/%s: libpci: %s", ctx->root, name,
-			pci_guard->msg);
 	/*
-	 * libpci resolves these links relative to the device directory, so it
-	 * misses absolute ones (allowed in fake trees) and dangling ones.
+	 * The driver and group links, one readlink each. libpci resolves them
+	 * with realpath() (a readlink per path component, the bulk of its time
+	 * on a large machine) and misses absolute links, which fake trees may use.
 	 */
-	if (!d->driver[0])
-		av_read_link_base(ctx, d->driver, sizeof(d->driver),
-				  "/sys/bus/pci/devices/%s/driver", name);
-	if (d->group == AV_NO_GROUP &&
-	    av_read_link_base(ctx, buf, sizeof(buf), "/sys/bus/pci/devices/%s/iommu_group", name) ==
-		0) {
+	av_read_link_base(ctx, d->driver, sizeof(d->driver), "/sys/bus/pci/devices/%s/driver",
+			  name);
+	if (av_read_link_base(ctx, buf, sizeof(buf), "/sys/bus/pci/devices/%s/iommu_group", name) ==
+	    0) {
 		char *end;
 		long g = strtol(buf, &end, 10);
 
@@ -271,7 +240,9 @@ static int load_dev(const struct av_ctx *ctx, struct pci_access *pacc, const cha
 		d->subdevice = (uint16_t)v;
 	if (read_optional_hex(ctx, name, "revision", 0xff, &v) == 0)
 		d->revision = (int)v;
-	if (av_read_attr(ctx, buf, sizeof(buf), "/sys/bus/pci/devices/%s/boot_vga", name) >= 0)
+	/* the kernel has boot_vga for display devices only */
+	if ((d->cls >> 8) == 0x03 &&
+	    av_read_attr(ctx, buf, sizeof(buf), "/sys/bus/pci/devices/%s/boot_vga", name) >= 0)
 		d->boot_vga = strcmp(buf, "1") == 0;
 	return 0;
 }
@@ -306,7 +277,7 @@ static int load_devices(const struct av_ctx *ctx, struct pci_access *pacc, struc
 			m->devs = nd;
 			cap = ncap;
 		}
-		if (load_dev(ctx, pacc, de->d_name, &m->devs[m->ndevs]) < 0)
+		if (load_dev(ctx, de->d_name, &m->devs[m->ndevs]) < 0)
 			continue;
 		err = fill_names(pacc, &m->devs[m->ndevs]);
 		m->ndevs++;
@@ -447,7 +418,7 @@ static int load_groups(const struct av_ctx *ctx, struct av_machine *m)
 	return 0;
 }
 
-static int pacc_init_guarded(struct pci_access *pacc, char *sysfs, const char *idfile, bool fake)
+static int pacc_init_guarded(struct pci_access *pacc, char *sysfs, const char *idfile)
 {
 	if (setjmp(pci_guard->env))
 		return -EIO;
@@ -458,8 +429,11 @@ static int pacc_init_guarded(struct pci_access *pacc, char *sysfs, const char *i
 		if (dup)
 			pci_set_name_list_path(pacc, dup, 1);
 	}
-	/* A given or prefixed pci.ids is the truth: udev's hwdb would answer for this host. */
-	if (idfile || fake)
+	/*
+	 * A given or prefixed pci.ids is the truth: udev's hwdb would answer
+	 * first. Otherwise hwdb, like lspci: it spares parsing all of pci.ids.
+	 */
+	if (idfile)
 		pacc->id_lookup_mode |= PCI_LOOKUP_NO_HWDB;
 	pci_init(pacc);
 	return 0;
@@ -495,7 +469,7 @@ static struct pci_access *pacc_new(const struct av_ctx *ctx, const struct av_loa
 	pacc->error = pci_error_cb;
 	pacc->warning = pci_warning_cb;
 	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
-	if (pacc_init_guarded(pacc, sysfs, idfile, !av_ctx_is_real_root(ctx)) < 0) {
+	if (pacc_init_guarded(pacc, sysfs, idfile) < 0) {
 		av_err(ctx, "libpci: %s", pci_guard->msg);
 		pacc_cleanup_guarded(pacc);
 		return NULL;

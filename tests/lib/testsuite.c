@@ -15,32 +15,6 @@ extern const struct av_test *const __stop_av_tests[];
 #define DEFAULT_TIMEOUT 120
 #define EXIT_SKIP 77
 
-void av_test_fail(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "  %s:%d: ", file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fflush(NULL);
-	_exit(1);
-}
-
-void av_test_skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "  skipped: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fflush(NULL);
-	_exit(EXIT_SKIP);
-}
-
 static int selected(const struct av_test *t, int argc, char **argv)
 {
 	if (argc <= 1)

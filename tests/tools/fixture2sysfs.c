@@ -61,23 +61,6 @@ struct listing {
 
 static const char *prog = "fixture2sysfs";
 
-/*
- * Tools link every tests/lib object but the runner; testutil.o refers to the
- * runner's failure calls, which a tool never reaches.
- */
-void av_test_fail(const char *file, int line, const char *fmt, ...)
-{
-	(void)fmt;
-	fprintf(stderr, "%s: internal error at %s:%d\n", prog, file, line);
-	exit(1);
-}
-
-void av_test_skip(const char *fmt, ...)
-{
-	(void)fmt;
-	exit(77);
-}
-
 __attribute__((format(printf, 3, 4))) static int bad(const char *path, int line, const char *fmt,
 						     ...)
 {

@@ -13,20 +13,6 @@
 #include "../lib/fakesys.h"
 #include "../lib/testsuite.h"
 
-/* Tools link testutil.o, which refers to the runner; a tool never calls it. */
-void av_test_fail(const char *file, int line, const char *fmt, ...)
-{
-	(void)fmt;
-	fprintf(stderr, "mkbigtree: internal error at %s:%d\n", file, line);
-	exit(1);
-}
-
-void av_test_skip(const char *fmt, ...)
-{
-	(void)fmt;
-	exit(77);
-}
-
 struct kind {
 	unsigned vendor, device, class;
 	const char *driver;

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * How a check fails or a test skips itself: kept apart from the runner so
+ * the helper programs in tests/tools can link the test helpers too.
+ */
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "testsuite.h"
+
+#define EXIT_SKIP 77
+
+void av_test_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "  %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(NULL);
+	_exit(1);
+}
+
+void av_test_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "  skipped: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(NULL);
+	_exit(EXIT_SKIP);
+}
