@@ -8,12 +8,10 @@
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
-LIBEXECDIR ?= $(PREFIX)/lib/auto-vfio
 MANDIR ?= $(PREFIX)/share/man
-SYSCONFDIR ?= /etc
 # initramfs-tools and GRUB only look in these places, whatever PREFIX is.
 INITRAMFS_TOOLS_DIR ?= /usr/share/initramfs-tools
-GRUBD_DIR ?= $(SYSCONFDIR)/grub.d
+GRUBD_DIR ?= /etc/grub.d
 
 BUILD ?= build
 CC ?= cc
@@ -26,9 +24,9 @@ KMOD_LIBS := $(shell $(PKG_CONFIG) --libs libkmod 2>/dev/null)
 PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci zlib 2>/dev/null)
 ALL_LIBS := $(PCI_LIBS) $(KMOD_LIBS)
 
-AV_CPPFLAGS := -Isrc/lib -D_GNU_SOURCE \
-	-DAV_SBINDIR='"$(SBINDIR)"' -DAV_LIBEXECDIR='"$(LIBEXECDIR)"' \
-	-DAV_SYSCONFDIR='"$(SYSCONFDIR)"'
+# Paths compiled in stay fixed (/etc, /var/lib): PREFIX moves only the programs,
+# whose paths reach the hook and the grub.d shim at install time.
+AV_CPPFLAGS := -Isrc/lib -D_GNU_SOURCE
 AV_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wno-format-nonliteral $(DEP_CFLAGS)
 AV_LDFLAGS := -Wl,--as-needed
@@ -131,7 +129,7 @@ install: all
 		done; done
 	@set -e; for f in grub.d/*; do [ -e "$$f" ] || continue; \
 		install -d $(DESTDIR)$(GRUBD_DIR); \
-		sed 's|@SBINDIR@|$(SBINDIR)|g; s|@LIBEXECDIR@|$(LIBEXECDIR)|g' $$f > $(DESTDIR)$(GRUBD_DIR)/$$(basename $$f); \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $$f > $(DESTDIR)$(GRUBD_DIR)/$$(basename $$f); \
 		chmod 0755 $(DESTDIR)$(GRUBD_DIR)/$$(basename $$f); \
 	done
 
