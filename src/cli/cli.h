@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "ctx.h"
 #include "machine.h"
@@ -47,6 +48,24 @@ struct av_cmd {
 int av_cmd_list(struct av_cli *cli, int argc, char **argv);
 int av_cmd_setup(struct av_cli *cli, int argc, char **argv);
 int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv);
+int av_cmd_status(struct av_cli *cli, int argc, char **argv);
+int av_cmd_evdev(struct av_cli *cli, int argc, char **argv);
+int av_cmd_hugepages(struct av_cli *cli, int argc, char **argv);
+int av_cmd_zram(struct av_cli *cli, int argc, char **argv);
+
+/*
+ * Write @data to @path through the manifest (NULL: give back what was there
+ * before auto-vfio); with @dry_run only show the diff. Prints what happens.
+ * 0 or -errno; *changed tells whether the file changed.
+ */
+int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mode_t mode,
+		      bool dry_run, bool *changed);
+
+/*
+ * Restart systemd @unit when it is active, on the real root only (a prefixed
+ * root is not the running system: says so and returns 0). 0 or -EIO.
+ */
+int av_cli_restart_service(struct av_cli *cli, const char *unit);
 
 /* Load and analyse the machine, printing errors; NULL on failure. */
 struct av_machine *av_cli_load(struct av_cli *cli);
