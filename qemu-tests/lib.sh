@@ -1,0 +1,287 @@
+# Shared shell library for the auto-vfio QEMU tests and benchmarks.
+# Source it (". qemu-tests/lib.sh") from POSIX sh with `set -eu`.
+#
+# What it provides:
+#   qt_kernel           unpack the real Debian -amd64 kernel into the cache;
+#                       sets QT_KVER, QT_KDIR, QT_VMLINUZ
+#   qt_install_project  build and install auto-vfio into $QT_DESTDIR (PREFIX=/usr)
+#   qt_mkinitramfs OUT CONFDIR
+#                       run the real mkinitramfs for $QT_KVER, with the
+#                       unpacked kernel and our installed files bind-mounted
+#                       where mkinitramfs looks for them
+#   qt_confdir DIR [MODULE...]
+#                       write an initramfs-tools conf dir (MODULES=list)
+#   qt_rootfs OUT.img DIR
+#                       make an ext4 root image from a folder (busybox root)
+#   qt_qemu_args        the guest hardware (fixed PCI layout, see below)
+#   qt_boot NAME INITRD ROOTIMG CMDLINE
+#                       boot a guest with a timeout; serial log in $QT_WORK/NAME.log
+#   qt_pass / qt_fail / qt_summary
+#                       counting checks; qt_summary prints "N passed, N failed"
+
+# Where things live; everything is relative to this file.
+# Callers live in qemu-tests/ or bench/ (or run from the top directory).
+_qt_here=$(cd "$(dirname -- "$0")" && pwd)
+for _qt_d in "$_qt_here" "$_qt_here/../qemu-tests" "$_qt_here/qemu-tests"; do
+	if [ -f "$_qt_d/lib.sh" ] && [ -f "$_qt_d/guest-init" ]; then
+		QT_DIR=$(cd "$_qt_d" && pwd)
+		break
+	fi
+done
+[ -n "${QT_DIR:-}" ] || { echo "qemu-tests: cannot find qemu-tests/lib.sh from $0" >&2; exit 1; }
+QT_SRC=$(cd "$QT_DIR/.." && pwd)
+QT_CACHE=${QT_CACHE:-$QT_DIR/cache}
+QT_WORK=${QT_WORK:-$QT_DIR/work}
+# Our own build directory so parallel `make` runs elsewhere do not collide.
+QT_BUILD=${QT_BUILD:-build/qemu}
+QT_DESTDIR=${QT_DESTDIR:-$QT_WORK/destdir}
+QT_TIMEOUT=${QT_TIMEOUT:-150}
+QT_PASSED=0
+QT_FAILED=0
+
+qt_log() { printf '%s\n' "$*" >&2; }
+qt_die() { printf 'qemu-tests: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- checks
+
+qt_pass() { QT_PASSED=$((QT_PASSED + 1)); printf 'PASS %s\n' "$*"; }
+qt_fail() { QT_FAILED=$((QT_FAILED + 1)); printf 'FAIL %s\n' "$*"; }
+qt_summary() { printf '%s passed, %s failed\n' "$QT_PASSED" "$QT_FAILED"; }
+
+# ---------------------------------------------------------------- kernel
+
+# The Debian kernel linux-image-amd64 points at today. The -cloud flavour has
+# no DRM drivers, and the race against a GPU driver is the point of the tests.
+qt_kernel_pkg() {
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
+	if [ -z "$pkg" ]; then
+		# apt knows nothing yet on a fresh machine.
+		apt-get update -qq >&2 || true
+		pkg=$(apt-cache depends linux-image-amd64 |
+			sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
+	fi
+	[ -n "$pkg" ] || qt_die "cannot find the kernel package behind linux-image-amd64"
+	echo "$pkg"
+}
+
+qt_kernel() {
+	pkg=$(qt_kernel_pkg)
+	QT_KVER=${pkg#linux-image-}
+	QT_KDIR=$QT_CACHE/kernel-$QT_KVER
+	QT_VMLINUZ=$QT_KDIR/boot/vmlinuz-$QT_KVER
+	if [ ! -e "$QT_KDIR/.done" ]; then
+		qt_log "qemu-tests: fetching $pkg (once; cached in qemu-tests/cache)"
+		rm -rf "$QT_KDIR" "$QT_CACHE/deb"
+		mkdir -p "$QT_CACHE/deb" "$QT_KDIR"
+		# apt-get download writes into the current directory; never installs.
+		(cd "$QT_CACHE/deb" && apt-get download -q "$pkg" >&2)
+		dpkg -x "$QT_CACHE"/deb/"$pkg"_*.deb "$QT_KDIR"
+		# Debian 12 ships modules under /lib (not merged /usr/lib) in the .deb;
+		# accept both so depmod and mkinitramfs find them.
+		if [ ! -d "$QT_KDIR/lib/modules/$QT_KVER" ] && [ -d "$QT_KDIR/usr/lib/modules/$QT_KVER" ]; then
+			mkdir -p "$QT_KDIR/lib/modules"
+			mv "$QT_KDIR/usr/lib/modules/$QT_KVER" "$QT_KDIR/lib/modules/"
+		fi
+		# The .deb has no modules.dep: the postinst normally makes it.
+		depmod -b "$QT_KDIR" "$QT_KVER"
+		rm -rf "$QT_CACHE/deb"
+		touch "$QT_KDIR/.done"
+	fi
+	[ -r "$QT_VMLINUZ" ] || qt_die "no kernel image at $QT_VMLINUZ"
+	export QT_KVER QT_KDIR QT_VMLINUZ
+}
+
+# ---------------------------------------------------------------- project
+
+qt_install_project() {
+	rm -rf "$QT_DESTDIR"
+	mkdir -p "$QT_DESTDIR"
+	# PREFIX here too: make does not rebuild objects when only flags change.
+	make -s -C "$QT_SRC" BUILD="$QT_BUILD" PREFIX=/usr all >&2
+	make -s -C "$QT_SRC" BUILD="$QT_BUILD" install DESTDIR="$QT_DESTDIR" PREFIX=/usr >&2
+}
+
+# ---------------------------------------------------------------- initramfs
+
+# qt_confdir DIR [MODULE...]: a conf dir for `mkinitramfs -d`. MODULES=list
+# builds in seconds; the DRM and controller drivers are forced in so that the
+# binder really races them (udev loads them by modalias in init-top).
+qt_confdir() {
+	d=$1
+	shift
+	rm -rf "$d"
+	mkdir -p "$d/conf.d" "$d/hooks" "$d/scripts"
+	cat >"$d/initramfs.conf" <<-EOF
+		MODULES=list
+		BUSYBOX=y
+		KEYMAP=n
+		COMPRESS=zstd
+		DEVICE=
+		NFSROOT=auto
+		RUNSIZE=10%
+		FSTYPE=ext4
+	EOF
+	{
+		# root disk on q35's AHCI controller
+		echo ahci
+		echo sd_mod
+		echo ext4
+		# the GPU drivers and friends the binder has to beat
+		echo bochs
+		echo qxl
+		echo virtio-gpu
+		echo virtio-pci
+		echo snd-hda-intel
+		echo snd-hda-codec-generic
+		echo xhci-pci
+		echo uhci-hcd
+		for m in "$@"; do echo "$m"; done
+	} >"$d/modules"
+}
+
+# qt_mkinitramfs OUT CONFDIR: mkinitramfs hard-codes /lib/modules, /boot,
+# /usr/share/initramfs-tools and the programs' paths, so run it in a private
+# mount namespace where those show the unpacked kernel and our installed
+# files (overlaid on the host's initramfs-tools, never touching the host).
+qt_mkinitramfs() {
+	out=$1
+	conf=$2
+	[ -n "${QT_KVER:-}" ] || qt_die "qt_mkinitramfs: call qt_kernel first"
+	mkdir -p "$(dirname "$out")"
+	unshare -m sh -eu -c '
+		kdir=$1; kver=$2; destdir=$3; out=$4; conf=$5
+		mount --make-rprivate /
+		# /lib/modules may not exist on the host: then lay the kernel over
+		# the whole library folder instead of binding onto a missing point.
+		libdir=$(readlink -f /lib)
+		if [ -d "$libdir/modules" ]; then
+			mount --bind "$kdir/lib/modules" "$libdir/modules"
+		else
+			mount -t overlay overlay -o "lowerdir=$kdir/lib:$libdir" "$libdir"
+		fi
+		mount --bind "$kdir/boot" /boot
+		# Our files on top of the host ones, read-only (two lower layers).
+		for d in usr/share/initramfs-tools usr/sbin; do
+			[ -d "$destdir/$d" ] || continue
+			mount -t overlay overlay -o "lowerdir=$destdir/$d:/$d" "/$d"
+		done
+		mkinitramfs -d "$conf" -o "$out" "$kver"
+	' sh "$QT_KDIR" "$QT_KVER" "$QT_DESTDIR" "$out" "$conf" >&2
+}
+
+# ---------------------------------------------------------------- root disk
+
+# The root file system is a small ext4 image (mkfs.ext4 -d, no root needed)
+# on q35's AHCI disk: initramfs-tools then does a real `local` boot, waits
+# for the disk, mounts it and runs its /sbin/init (a busybox script that
+# prints the report and powers off).
+qt_rootfs_skel() {
+	d=$1
+	rm -rf "$d"
+	mkdir -p "$d/bin" "$d/sbin" "$d/dev" "$d/proc" "$d/sys" "$d/run" "$d/tmp" "$d/etc" "$d/root"
+	cp /bin/busybox "$d/bin/busybox"
+	for a in sh ash cat ls grep sed readlink basename dirname echo printf mount umount \
+		poweroff dmesg sleep head tail cut tr wc sort uname test mkdir rm cp ln find \
+		awk modprobe insmod lsmod date; do
+		ln -s busybox "$d/bin/$a"
+	done
+}
+
+qt_rootfs() {
+	img=$1
+	dir=$2
+	rm -f "$img"
+	# 64 MiB is plenty for busybox plus a report; -d needs no loop device.
+	mkfs.ext4 -q -F -L qtroot -d "$dir" "$img" 64M >/dev/null
+}
+
+# ---------------------------------------------------------------- guest
+
+# The guest's PCI layout. Root ports get bus numbers in slot order, so the
+# guest addresses below are fixed:
+#   00:02.0 root port -> 01:00.0 bochs-display  1234:1111
+#   00:03.0 root port -> 02:00.0 bochs-display  1234:1111 (identical twin)
+#   00:04.0 root port -> 03:00.0 qxl            1b36:0100
+#   00:05.0 root port -> 04:00.0 virtio-gpu     1af4:1050
+#   00:06.0 root port -> 05:00.0 VGA            1234:1111 (multi-function "GPU")
+#                        05:00.1 ich9-intel-hda 8086:293e (its "HDMI audio")
+#   00:07.0 root port -> 06:00.0 pcie-pci-bridge 1b36:000e
+#                        07:01.0 qemu-xhci      1b36:000d (behind the bridge)
+#   00:1f.2 AHCI (root disk), 00:1f.0 LPC, 00:1f.3 SMBus (q35 built-ins)
+qt_qemu_args() {
+	echo "-machine q35,kernel-irqchip=split -accel tcg -cpu max -m 768 -smp 1"
+	echo "-nodefaults -no-user-config -display none -vga none -no-reboot"
+	echo "-device intel-iommu,intremap=on"
+	echo "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2.0"
+	echo "-device bochs-display,bus=rp1,addr=0x0"
+	echo "-device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x3.0"
+	echo "-device bochs-display,bus=rp2,addr=0x0"
+	echo "-device pcie-root-port,id=rp3,bus=pcie.0,chassis=3,addr=0x4.0"
+	echo "-device qxl,bus=rp3,addr=0x0"
+	echo "-device pcie-root-port,id=rp4,bus=pcie.0,chassis=4,addr=0x5.0"
+	echo "-device virtio-gpu-pci,bus=rp4,addr=0x0"
+	echo "-device pcie-root-port,id=rp5,bus=pcie.0,chassis=5,addr=0x6.0"
+	echo "-device VGA,bus=rp5,addr=0x0.0,multifunction=on"
+	echo "-device ich9-intel-hda,id=hda0,bus=rp5,addr=0x0.1"
+	echo "-device hda-output,bus=hda0.0,audiodev=snd0 -audiodev none,id=snd0"
+	echo "-device pcie-root-port,id=rp6,bus=pcie.0,chassis=6,addr=0x7.0"
+	echo "-device pcie-pci-bridge,id=pbr,bus=rp6,addr=0x0"
+	echo "-device qemu-xhci,bus=pbr,addr=0x1"
+}
+
+# qt_boot NAME INITRD ROOTIMG CMDLINE: boot once, power-off or timeout.
+# Writes $QT_WORK/NAME.log (serial, \r stripped) and NAME.time (seconds).
+qt_boot() {
+	name=$1
+	initrd=$2
+	rootimg=$3
+	cmdline=$4
+	mkdir -p "$QT_WORK"
+	log=$QT_WORK/$name.log
+	# A private copy: two guests must not share a writable disk.
+	disk=$QT_WORK/$name.root.img
+	cp --sparse=always "$rootimg" "$disk"
+	start=$(date +%s.%N)
+	set +e
+	# shellcheck disable=SC2046 # word splitting of the device list is wanted
+	timeout --kill-after=5 "$QT_TIMEOUT" qemu-system-x86_64 $(qt_qemu_args) \
+		-drive file="$disk",format=raw,if=none,id=root0,cache=unsafe \
+		-device ide-hd,bus=ide.0,drive=root0 \
+		-kernel "$QT_VMLINUZ" -initrd "$initrd" \
+		-append "console=ttyS0 root=/dev/sda rw panic=-1 $cmdline" \
+		-serial stdio </dev/null 2>"$QT_WORK/$name.qemu.err" |
+		tr -d '\r' >"$log"
+	set -e
+	end=$(date +%s.%N)
+	rm -f "$disk"
+	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", e - s }' >"$QT_WORK/$name.time"
+}
+
+# ---------------------------------------------------------------- report
+
+# The guest's report (see guest-init) is a block of "QT-..." lines.
+#   QT-DEV <addr> driver=<name|-> id=<vvvv:dddd> class=<0xcccccc> group=<n|->
+qt_report_ok() { grep -aq '^QT-END' "$QT_WORK/$1.log"; }
+
+# qt_driver NAME ADDR: the kernel's driver link target for ADDR, "-" if none,
+# "?" if the device was not reported.
+qt_driver() {
+	d=$(grep -a "^QT-DEV $2 " "$QT_WORK/$1.log" | head -n 1 | sed -n 's/.* driver=\([^ ]*\).*/\1/p')
+	echo "${d:-?}"
+}
+
+qt_group() {
+	g=$(grep -a "^QT-DEV $2 " "$QT_WORK/$1.log" | head -n 1 | sed -n 's/.* group=\([^ ]*\).*/\1/p')
+	echo "${g:--}"
+}
+
+qt_tail() {
+	echo "---- tail of $QT_WORK/$1.log ----"
+	tail -n "${2:-40}" "$QT_WORK/$1.log" | sed 's/^/| /'
+	if [ -s "$QT_WORK/$1.qemu.err" ]; then
+		echo "---- qemu stderr ----"
+		tail -n 10 "$QT_WORK/$1.qemu.err" | sed 's/^/| /'
+	fi
+	echo "----"
+}
