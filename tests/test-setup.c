@@ -487,3 +487,62 @@ AV_TEST_T(setup_interactive_eof_changes_nothing, 120)
 	CHECK_STR(digest(r), orig);
 	free(out);
 }
+
+/* The recommended extras in one setup: their files go through the same manifest. */
+AV_TEST(setup_extras_written_and_undone)
+{
+	char *r = machine(), *orig, *hp, *qemu, *zram;
+	struct tu_result res;
+
+	tu_write(tu_fmt("%s/proc/meminfo", r), "MemTotal:       32768000 kB\n");
+	tu_write(tu_fmt("%s/etc/libvirt/qemu.conf", r),
+		 tu_read(tu_fmt("%s/tests/data/qemu.conf", tu_srcdir())));
+	tu_write(tu_fmt("%s/etc/default/zramswap", r),
+		 tu_read(tu_fmt("%s/tests/data/zramswap", tu_srcdir())));
+	tu_write(tu_fmt("%s/var/lib/dpkg/status", r),
+		 "Package: zram-tools\nStatus: install ok installed\nVersion: 0.3.3.1-1.1\n");
+	tu_mkdirs(tu_fmt("%s/dev/input", r));
+	tu_symlink("../event3", tu_fmt("%s/dev/input/by-id/usb-Cherry_Keyboard-event-kbd", r));
+	orig = digest(r);
+
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0", "--hugepages=2M", "--evdev",
+			"--zram", "--yes"),
+		  0);
+	/* (32768000 kB - 4 GiB) / 2 MiB */
+	hp = tu_read(tu_fmt("%s/etc/default/grub.d/auto-vfio-hugepages.cfg", r));
+	CHECK_CONTAINS(hp, "default_hugepagesz=2M hugepagesz=2M hugepages=13952");
+	qemu = tu_read(tu_fmt("%s/etc/libvirt/qemu.conf", r));
+	CHECK_CONTAINS(qemu, "\"/dev/input/by-id/usb-Cherry_Keyboard-event-kbd\"");
+	CHECK_CONTAINS(res.out, "<input type='evdev'>");
+	zram = tu_read(tu_fmt("%s/etc/default/zramswap", r));
+	CHECK_CONTAINS(zram, "\nALGO=zstd\n");
+	CHECK_CONTAINS(zram, "\nPERCENT=25\n");
+	CHECK_CONTAINS(res.out, "Skipped restarting");
+	tu_result_free(&res);
+
+	/* the same answers again: nothing changes */
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0", "--hugepages=2M", "--evdev",
+			"--zram", "--yes"),
+		  0);
+	CHECK_CONTAINS(res.out, "Nothing to change");
+	tu_result_free(&res);
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 0);
+	CHECK_STR(digest(r), orig);
+	tu_result_free(&res);
+}
+
+AV_TEST(setup_extras_bad_flags)
+{
+	char *r = machine();
+	struct tu_result res;
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--hugepages=3M", "--yes"), 2);
+	CHECK_CONTAINS(res.err, "--hugepages takes 2M or 1G");
+	tu_result_free(&res);
+	/* no pdpe1gb in this machine's cpuinfo */
+	tu_write(tu_fmt("%s/proc/meminfo", r), "MemTotal:       32768000 kB\n");
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--hugepages=1G", "--yes"), 1);
+	CHECK_CONTAINS(res.err, "pdpe1gb");
+	CHECK(!tu_exists(tu_fmt("%s/etc/auto-vfio.conf", r)));
+	tu_result_free(&res);
+}

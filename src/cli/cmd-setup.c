@@ -15,6 +15,8 @@
 #include "cli.h"
 #include "config.h"
 #include "detect.h"
+#include "evdev.h"
+#include "hugepages.h"
 #include "fileops.h"
 #include "kmodutil.h"
 #include "manifest.h"
@@ -22,6 +24,7 @@
 #include "plan.h"
 #include "safety.h"
 #include "textdiff.h"
+#include "zram.h"
 
 struct setup {
 	struct av_cli *cli;
@@ -29,6 +32,10 @@ struct setup {
 	bool mode_set;
 	const char *select;
 	bool force_unsafe, yes, dry_run, no_update, static_ids, disable_foreign;
+	/* the recommended extras: asked, or taken from flags */
+	bool extras_set, hugepages, evdev, zram;
+	const char *hp_size;
+	unsigned long hp_reserve;
 	struct av_fault fault;
 	struct av_machine *m;
 	struct av_manifest man;
@@ -323,6 +330,123 @@ static int handle_foreign(struct setup *s, int *exit_code)
 	return 1;
 }
 
+/* The extras, each one question with a one-line why; everything defaults to no. */
+static int ask_extras(struct setup *s)
+{
+	int rc;
+
+	printf("\nRecommended extras for a VM host:\n");
+	rc = ask_yes_no("Static hugepages for guest memory (fewer TLB misses; memory is reserved "
+			"at boot, all but 4 GiB)?",
+			false);
+	if (rc < 0)
+		return rc;
+	s->hugepages = rc;
+	rc = ask_yes_no("Evdev input: let libvirt guests take this keyboard and mouse "
+			"(Ctrl+Ctrl switches)?",
+			false);
+	if (rc < 0)
+		return rc;
+	s->evdev = rc;
+	rc = ask_yes_no("Compressed swap in RAM (zram: a quarter of RAM, zstd)?", false);
+	if (rc < 0)
+		return rc;
+	s->zram = rc;
+	return 0;
+}
+
+static void add_file(struct av_plan *plan, const char *path, char *data, mode_t mode)
+{
+	if (plan->n < sizeof(plan->f) / sizeof(plan->f[0]))
+		plan->f[plan->n++] =
+		    (struct av_plan_file){.path = path, .data = data, .mode = mode};
+	else
+		free(data);
+}
+
+/* The extras' files, appended to the plan. 0 or -errno (said why). */
+static int plan_extras(struct setup *s, struct av_plan *plan)
+{
+	const struct av_ctx *ctx = &s->cli->ctx;
+	int err;
+
+	if (s->hugepages) {
+		struct av_hugepages hp;
+
+		err = av_hugepages_plan(ctx, s->hp_size, 0, s->hp_reserve, &hp);
+		if (err < 0)
+			return err;
+		add_file(plan, AV_HUGEPAGES_DROPIN, av_hugepages_dropin(&hp), 0644);
+	}
+	if (s->evdev) {
+		struct av_inputs in;
+		struct av_file conf;
+		char *text = NULL, *xml;
+
+		err = av_evdev_find(ctx, &in);
+		if (err < 0)
+			return err;
+		err = av_file_read(ctx, AV_QEMU_CONF, &conf);
+		if (!err && !conf.exists)
+			printf("evdev: %s%s is missing (libvirt not installed): skipped\n",
+			       ctx->root, AV_QEMU_CONF);
+		else if (!err && in.n == 0)
+			printf("evdev: no keyboard or mouse under %s%s: skipped\n", ctx->root,
+			       AV_INPUT_BY_ID);
+		else if (!err)
+			err = av_evdev_qemu_conf(ctx, AV_QEMU_CONF, conf.data, &in, &text);
+		if (!err && text) {
+			add_file(plan, AV_QEMU_CONF, text, conf.mode);
+			xml = av_evdev_xml(&in);
+			printf("evdev: add to each VM's <devices> (virsh edit VM):\n%s",
+			       xml ? xml : "");
+			free(xml);
+		}
+		av_file_release(&conf);
+		av_evdev_release(&in);
+		if (err < 0)
+			return err;
+	}
+	if (s->zram) {
+		enum av_zram_tool tool = av_zram_detect(ctx);
+		struct av_zram_opts o = {.algo = "zstd", .percent = 25, .priority = -1};
+		struct av_file conf;
+
+		if (tool == AV_ZRAM_NONE) {
+			printf("zram: neither zram-tools nor systemd-zram-generator is installed "
+			       "(apt-get install zram-tools): skipped\n");
+			return 0;
+		}
+		err = av_zram_check(ctx, &o);
+		if (!err)
+			err = av_file_read(ctx, av_zram_conf_path(tool), &conf);
+		if (err < 0)
+			return err;
+		add_file(plan, av_zram_conf_path(tool),
+			 av_zram_edit(tool, conf.exists ? conf.data : NULL, &o),
+			 conf.exists ? conf.mode : 0644);
+		av_file_release(&conf);
+	}
+	for (size_t i = 3; i < plan->n; i++)
+		if (!plan->f[i].data)
+			return -ENOMEM;
+	return 0;
+}
+
+/* Services that read what changed. */
+static void restart_services(struct setup *s, const struct av_plan *plan, const bool *changed)
+{
+	for (size_t i = 3; i < plan->n; i++) {
+		if (!changed[i])
+			continue;
+		if (strcmp(plan->f[i].path, AV_QEMU_CONF) == 0)
+			av_cli_restart_service(s->cli, "libvirtd");
+		else if (strcmp(plan->f[i].path, AV_HUGEPAGES_DROPIN) != 0)
+			av_cli_restart_service(s->cli,
+					       av_zram_service(av_zram_detect(&s->cli->ctx)));
+	}
+}
+
 struct change {
 	const struct av_plan_file *pf;
 	struct av_file before;
@@ -372,10 +496,11 @@ static void rollback(struct setup *s, struct change *ch, size_t n, const struct 
 static int apply(struct setup *s, const struct av_plan *plan)
 {
 	const struct av_ctx *ctx = &s->cli->ctx;
-	struct change ch[4] = {0};
+	struct change ch[8] = {0};
 	struct av_file man_before = {0};
 	struct av_manifest man_prev = {0};
 	size_t nchanged = 0;
+	bool done[8] = {0};
 	int err = 0, rc = AV_EXIT_OK;
 	bool initramfs_done = false;
 
@@ -441,6 +566,7 @@ static int apply(struct setup *s, const struct av_plan *plan)
 
 		if (!ch[i].differs)
 			continue;
+		done[i] = true;
 		if (plan->f[i].data)
 			err = av_manifest_write(ctx, &s->fault, &s->man, plan->f[i].path,
 						plan->f[i].data, strlen(plan->f[i].data),
@@ -479,6 +605,7 @@ static int apply(struct setup *s, const struct av_plan *plan)
 	} else {
 		printf("Not run (--no-update): update-initramfs -u -k all; update-grub\n");
 	}
+	restart_services(s, plan, done);
 	printf("Done. %s\n", s->mode == AV_MODE_MULTIBOOT
 				 ? "Reboot and pick an auto-vfio entry in the GRUB menu."
 			     : s->mode == AV_MODE_STATIC ? "Reboot to bind the selected devices."
@@ -497,6 +624,8 @@ static void usage(FILE *f)
 	    f,
 	    "Usage: auto-vfio setup [--multiboot | --static | --none] [--select ADDR[,ADDR...]]\n"
 	    "                       [--static-ids] [--force-unsafe] [--disable-foreign]\n"
+	    "                       [--hugepages[=2M|1G]] [--hugepages-reserve GIB]\n"
+	    "                       [--evdev] [--zram] [--no-extras]\n"
 	    "                       [--yes] [--dry-run] [--no-update]\n");
 }
 
@@ -513,6 +642,11 @@ static int parse_args(struct setup *s, int argc, char **argv)
 	    {"yes", no_argument, NULL, 'y'},
 	    {"dry-run", no_argument, NULL, 'd'},
 	    {"no-update", no_argument, NULL, 'U'},
+	    {"hugepages", optional_argument, NULL, 'H'},
+	    {"hugepages-reserve", required_argument, NULL, 'R'},
+	    {"evdev", no_argument, NULL, 'E'},
+	    {"zram", no_argument, NULL, 'Z'},
+	    {"no-extras", no_argument, NULL, 'X'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -556,6 +690,35 @@ static int parse_args(struct setup *s, int argc, char **argv)
 		case 'U':
 			s->no_update = true;
 			break;
+		case 'H':
+			s->extras_set = s->hugepages = true;
+			s->hp_size = optarg;
+			if (optarg && strcmp(optarg, "2M") != 0 && strcmp(optarg, "1G") != 0) {
+				fprintf(stderr, "auto-vfio setup: --hugepages takes 2M or 1G\n");
+				return AV_EXIT_USAGE;
+			}
+			break;
+		case 'R': {
+			char *end;
+
+			s->hp_reserve = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || s->hp_reserve > 1UL << 20) {
+				fprintf(stderr,
+					"auto-vfio setup: --hugepages-reserve takes GiB, a whole "
+					"number\n");
+				return AV_EXIT_USAGE;
+			}
+			break;
+		}
+		case 'E':
+			s->extras_set = s->evdev = true;
+			break;
+		case 'Z':
+			s->extras_set = s->zram = true;
+			break;
+		case 'X':
+			s->extras_set = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return AV_EXIT_OK;
@@ -589,7 +752,7 @@ static int parse_args(struct setup *s, int argc, char **argv)
 
 int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 {
-	struct setup s = {.cli = cli, .mode = AV_MODE_MULTIBOOT};
+	struct setup s = {.cli = cli, .mode = AV_MODE_MULTIBOOT, .hp_reserve = 4};
 	struct av_pci_addr addrs[AV_MAX_SEL];
 	struct av_resolved r;
 	struct av_config cfg;
@@ -676,6 +839,12 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 				"%s: WARNING: passing unsafe groups through (--force-unsafe)\n",
 				cli->prog);
 	}
+	/* asked only in an interactive run: flags for mode and devices make it declarative */
+	if (!s.yes && !s.extras_set && !(s.mode_set && (s.select || s.mode == AV_MODE_NONE)) &&
+	    ask_extras(&s) < 0) {
+		fprintf(stderr, "%s: no answer (end of input): nothing was changed\n", cli->prog);
+		goto out;
+	}
 	av_config_init(&cfg);
 	cfg.mode = s.mode;
 	if (s.mode != AV_MODE_NONE)
@@ -689,6 +858,13 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 		kmod_unref(kctx);
 	if (err < 0) {
 		rc = err == -EEXIST ? AV_EXIT_REFUSED : AV_EXIT_FAIL;
+		goto out;
+	}
+	err = plan_extras(&s, &plan);
+	if (err < 0) {
+		fprintf(stderr, "%s: the extras cannot be set up (%s): nothing was changed\n",
+			cli->prog, strerror(-err));
+		av_plan_release(&plan);
 		goto out;
 	}
 	rc = apply(&s, &plan);

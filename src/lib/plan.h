@@ -57,7 +57,7 @@ struct av_plan_file {
 
 struct av_plan {
 	size_t n;
-	struct av_plan_file f[4];
+	struct av_plan_file f[8]; /* setup's own files, then the extras */
 };
 
 /*
