@@ -54,6 +54,40 @@ static void log_stderr(void *data, int prio, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+int av_cli_show_opts(struct av_cli *cli, const char *cmd, int argc, char **argv, bool *json)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"no-color", no_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*json = false;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'C':
+			cli->color = false;
+			break;
+		case 'h':
+			printf("Usage: %s %s [--json] [--no-color]\n", cli->prog, cmd);
+			return AV_EXIT_OK;
+		default:
+			return AV_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s %s: unexpected argument '%s'\n", cli->prog, cmd, argv[optind]);
+		return AV_EXIT_USAGE;
+	}
+	return -1;
+}
+
 const char *av_color(const struct av_cli *cli, const char *sgr)
 {
 	static _Thread_local char buf[16];
@@ -192,6 +226,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: root %s: %s\n", cli.prog,
 			root ? root : (getenv(AV_ROOT_ENV) ? getenv(AV_ROOT_ENV) : "/"),
 			strerror(-err));
+		return AV_EXIT_USAGE;
+	}
+	if (getenv("AUTO_VFIO_FAULT") &&
+	    av_fault_parse(getenv("AUTO_VFIO_FAULT"), &cli.fault) < 0) {
+		fprintf(stderr, "%s: AUTO_VFIO_FAULT='%s' is not N[:ENOSPC|EIO|kill]\n", cli.prog,
+			getenv("AUTO_VFIO_FAULT"));
 		return AV_EXIT_USAGE;
 	}
 	av_ctx_set_log(&cli.ctx, log_stderr, &cli,

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "ctx.h"
+#include "fileops.h"
 #include "machine.h"
 
 /* Exit statuses, documented in auto-vfio(8). */
@@ -37,7 +38,15 @@ struct av_cli {
 	bool color;
 	int verbose;
 	const char *prog;
+	/* $AUTO_VFIO_FAULT: the disk step that fails, for tests of every write */
+	struct av_fault fault;
 };
+
+/*
+ * Options of a command that only shows: [--json] [--no-color]. Returns -1
+ * to go on (with *json set), or the exit status to return.
+ */
+int av_cli_show_opts(struct av_cli *cli, const char *cmd, int argc, char **argv, bool *json);
 
 struct av_cmd {
 	const char *name;

@@ -28,19 +28,12 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
 	const struct av_ctx *ctx = &cli->ctx;
 	struct av_file cur, orig = {0};
 	struct av_manifest man;
-	struct av_fault fault = {0};
-	const char *spec = getenv("AUTO_VFIO_FAULT");
 	const struct av_manifest_entry *e;
 	const char *after;
 	char *diff;
 	int err;
 
 	*changed = false;
-	if (spec && av_fault_parse(spec, &fault) < 0) {
-		fprintf(stderr, "%s: AUTO_VFIO_FAULT='%s' is not N[:ENOSPC|EIO|kill]\n", cli->prog,
-			spec);
-		return -EINVAL;
-	}
 	err = av_manifest_load(ctx, &man);
 	if (err < 0)
 		return err;
@@ -86,9 +79,10 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
 	if (dry_run)
 		goto out;
 	if (data)
-		err = av_manifest_write(ctx, &fault, &man, path, data, strlen(data), mode, changed);
+		err = av_manifest_write(ctx, &cli->fault, &man, path, data, strlen(data), mode,
+					changed);
 	else
-		err = av_manifest_restore_path(ctx, &fault, &man, path, report_restore, cli);
+		err = av_manifest_restore_path(ctx, &cli->fault, &man, path, report_restore, cli);
 	if (!err && !data) {
 		bool files = false;
 
@@ -96,7 +90,7 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
 			files |= !man.e[i].dir;
 		/* the last file given back: the manifest and the directories we made go too */
 		if (!files)
-			err = av_manifest_restore(ctx, &fault, &man, NULL, NULL);
+			err = av_manifest_restore(ctx, &cli->fault, &man, NULL, NULL);
 	}
 	if (err < 0)
 		fprintf(stderr, "%s: %s%s: %s (nothing was changed)\n", cli->prog, ctx->root, path,

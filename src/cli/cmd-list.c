@@ -156,39 +156,16 @@ void av_cli_print_groups(FILE *f, const struct av_cli *cli, const struct av_mach
 
 int av_cmd_list(struct av_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"no-color", no_argument, NULL, 'C'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct av_machine *m;
-	bool json = false;
+	bool json;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'C':
-			cli->color = false;
-			break;
-		case 'h':
-			printf("Usage: %s list [--json] [--no-color]\n", cli->prog);
-			return AV_EXIT_OK;
-		default:
-			return AV_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "%s list: unexpected argument '%s'\n", cli->prog, argv[optind]);
-		return AV_EXIT_USAGE;
-	}
+	rc = av_cli_show_opts(cli, "list", argc, argv, &json);
+	if (rc >= 0)
+		return rc;
 	m = av_cli_load(cli);
 	if (!m)
 		return AV_EXIT_FAIL;

@@ -36,7 +36,6 @@ struct setup {
 	bool extras_set, hugepages, evdev, zram;
 	const char *hp_size;
 	unsigned long hp_reserve;
-	struct av_fault fault;
 	struct av_machine *m;
 	struct av_manifest man;
 	struct av_config old_cfg;
@@ -306,8 +305,8 @@ static int handle_foreign(struct setup *s, int *exit_code)
 			continue;
 		text = av_detect_disable(cur.data, &fs, f->path);
 		if (text)
-			err = av_manifest_write(&s->cli->ctx, &s->fault, &s->man, f->path, text,
-						strlen(text), cur.mode, &changed);
+			err = av_manifest_write(&s->cli->ctx, &s->cli->fault, &s->man, f->path,
+						text, strlen(text), cur.mode, &changed);
 		if (!err && text)
 			printf("Disabled the entries in %s%s\n", s->cli->ctx.root, f->path);
 		free(text);
@@ -568,12 +567,12 @@ static int apply(struct setup *s, const struct av_plan *plan)
 			continue;
 		done[i] = true;
 		if (plan->f[i].data)
-			err = av_manifest_write(ctx, &s->fault, &s->man, plan->f[i].path,
+			err = av_manifest_write(ctx, &s->cli->fault, &s->man, plan->f[i].path,
 						plan->f[i].data, strlen(plan->f[i].data),
 						plan->f[i].mode, &changed);
 		else
-			err = av_manifest_restore_path(ctx, &s->fault, &s->man, plan->f[i].path,
-						       report_restore, s);
+			err = av_manifest_restore_path(ctx, &s->cli->fault, &s->man,
+						       plan->f[i].path, report_restore, s);
 		if (err < 0)
 			fprintf(stderr, "%s: %s%s: %s\n", s->cli->prog, ctx->root, plan->f[i].path,
 				strerror(-err));
@@ -758,19 +757,12 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 	struct av_config cfg;
 	struct av_plan plan = {0};
 	struct kmod_ctx *kctx = NULL;
-	const char *fault = getenv("AUTO_VFIO_FAULT");
 	size_t naddr = 0;
 	int rc, err;
 
 	rc = parse_args(&s, argc, argv);
 	if (rc >= 0)
 		return rc;
-	if (fault && av_fault_parse(fault, &s.fault) < 0) {
-		fprintf(stderr,
-			"auto-vfio setup: AUTO_VFIO_FAULT='%s' is not N[:ENOSPC|EIO|kill]\n",
-			fault);
-		return AV_EXIT_USAGE;
-	}
 	if (s.select) {
 		size_t dummy;
 

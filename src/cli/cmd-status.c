@@ -88,40 +88,17 @@ static void print_human(FILE *f, const struct av_cli *cli, const struct av_statu
 
 int av_cmd_status(struct av_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"no-color", no_argument, NULL, 'C'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct av_machine *m;
 	struct av_status st;
-	bool json = false;
+	bool json;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	int c, rc, err;
+	int rc, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'C':
-			cli->color = false;
-			break;
-		case 'h':
-			printf("Usage: %s status [--json] [--no-color]\n", cli->prog);
-			return AV_EXIT_OK;
-		default:
-			return AV_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "%s status: unexpected argument '%s'\n", cli->prog, argv[optind]);
-		return AV_EXIT_USAGE;
-	}
+	rc = av_cli_show_opts(cli, "status", argc, argv, &json);
+	if (rc >= 0)
+		return rc;
 	m = av_cli_load(cli);
 	if (!m)
 		return AV_EXIT_FAIL;

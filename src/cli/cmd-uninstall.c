@@ -24,8 +24,6 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct av_manifest m;
-	struct av_fault fault = {0};
-	const char *spec = getenv("AUTO_VFIO_FAULT");
 	bool no_update = false;
 	int c, err;
 
@@ -45,11 +43,6 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "%s uninstall: unexpected argument '%s'\n", cli->prog,
 			argv[optind]);
-		return AV_EXIT_USAGE;
-	}
-	if (spec && av_fault_parse(spec, &fault) < 0) {
-		fprintf(stderr, "%s: AUTO_VFIO_FAULT='%s' is not N[:ENOSPC|EIO|kill]\n", cli->prog,
-			spec);
 		return AV_EXIT_USAGE;
 	}
 	if (av_manifest_load(&cli->ctx, &m) < 0)
@@ -78,7 +71,7 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 		return AV_EXIT_OK;
 	}
 	printf("Restoring %zu file%s:\n", m.n, m.n == 1 ? "" : "s");
-	err = av_manifest_restore(&cli->ctx, &fault, &m, report, cli);
+	err = av_manifest_restore(&cli->ctx, &cli->fault, &m, report, cli);
 	av_manifest_release(&m);
 	if (err < 0) {
 		fprintf(stderr,
