@@ -17,6 +17,8 @@ static const struct av_cmd commands[] = {
     {"list", "show PCI devices by IOMMU group with safety verdicts", av_cmd_list},
     {"setup", "choose devices for VMs and write the boot configuration", av_cmd_setup},
     {"uninstall", "restore every file auto-vfio changed", av_cmd_uninstall},
+    {"boot-next", "list the auto-vfio GRUB entries, or pick one for the next boot",
+     av_cmd_bootnext},
     {"status", "check that passthrough works as configured, with fixes", av_cmd_status},
     {"hugepages", "reserve static hugepages for VMs at boot", av_cmd_hugepages},
     {"evdev", "libvirt evdev input for the host's keyboards and mice", av_cmd_evdev},

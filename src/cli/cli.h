@@ -57,6 +57,7 @@ struct av_cmd {
 int av_cmd_list(struct av_cli *cli, int argc, char **argv);
 int av_cmd_setup(struct av_cli *cli, int argc, char **argv);
 int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv);
+int av_cmd_bootnext(struct av_cli *cli, int argc, char **argv);
 int av_cmd_status(struct av_cli *cli, int argc, char **argv);
 int av_cmd_evdev(struct av_cli *cli, int argc, char **argv);
 int av_cmd_hugepages(struct av_cli *cli, int argc, char **argv);

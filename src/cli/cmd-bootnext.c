@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * auto-vfio boot-next: list the auto-vfio GRUB entries, or pick one for the
+ * next boot only (what grub-reboot does: next_entry in GRUB's environment
+ * block, which Debian's 00_header honours once).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cli.h"
+#include "fileops.h"
+#include "pciaddr.h"
+
+#define GRUB_CFG "/boot/grub/grub.cfg"
+#define GRUBENV "/boot/grub/grubenv"
+#define MAX_ENTRIES 256
+
+extern char **environ;
+
+struct entry {
+	char id[520]; /* "submenu-id>entry-id" inside a submenu */
+	char title[512];
+};
+
+/* The single-quoted word after @key ("--id" or "$menuentry_id_option"), or the title. */
+static bool quoted_after(const char *line, const char *key, char *out, size_t size)
+{
+	const char *p = key ? strstr(line, key) : line;
+	size_t n = 0;
+
+	if (!p)
+		return false;
+	p = strchr(p, '\'');
+	if (!p)
+		return false;
+	/* grub_quote writes ' as '\'' : undo exactly that */
+	for (p++; *p && n + 1 < size; p++) {
+		if (*p == '\'' && strncmp(p, "'\\''", 4) == 0) {
+			out[n++] = '\'';
+			p += 3;
+		} else if (*p == '\'') {
+			break;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+	return *p == '\'';
+}
+
+static bool entry_id(const char *line, char *out, size_t size)
+{
+	return quoted_after(line, "--id ", out, size) ||
+	       quoted_after(line, "$menuentry_id_option ", out, size);
+}
+
+/* The auto-vfio entries of grub.cfg, in menu order. Returns the count or -errno. */
+static int read_entries(const struct av_cli *cli, struct entry *e, size_t max)
+{
+	struct av_file cfg;
+	char sub[256] = "", *line, *next;
+	size_t n = 0;
+	int err = av_file_read(&cli->ctx, GRUB_CFG, &cfg);
+
+	if (err < 0 || !cfg.exists) {
+		fprintf(stderr, "%s: %s%s: %s\n", cli->prog, cli->ctx.root, GRUB_CFG,
+			err < 0 ? strerror(-err) : "missing (run update-grub)");
+		return err < 0 ? err : -ENOENT;
+	}
+	for (line = cfg.data; line && *line; line = next) {
+		const char *t = line + strspn(line, " \t");
+		char id[256];
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strcmp(line, "}") == 0) /* a top-level block closes */
+			sub[0] = '\0';
+		else if (strncmp(t, "submenu ", 8) == 0 && entry_id(t, id, sizeof(id)))
+			snprintf(sub, sizeof(sub), "%s", id);
+		else if (strncmp(t, "menuentry ", 10) == 0 && entry_id(t, id, sizeof(id)) &&
+			 strncmp(id, "auto-vfio-", 10) == 0 && n < max) {
+			snprintf(e[n].id, sizeof(e[n].id), "%s%s%s", sub, sub[0] ? ">" : "", id);
+			quoted_after(t, NULL, e[n].title, sizeof(e[n].title));
+			n++;
+		}
+	}
+	av_file_release(&cfg);
+	return (int)n;
+}
+
+/* Which entry a word names: an id, "headless", or the address of the kept GPU (newest kernel). */
+static const struct entry *find(const struct entry *e, size_t n, const char *what)
+{
+	struct av_pci_addr a;
+	char want[64] = "";
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e[i].id, what) == 0)
+			return &e[i];
+	if (strcmp(what, "headless") == 0) {
+		snprintf(want, sizeof(want), "-headless");
+	} else if (av_pci_addr_parse(what, true, &a) == 0) {
+		char addr[AV_ADDR_LEN];
+
+		av_pci_addr_format(&a, addr);
+		snprintf(want, sizeof(want), "-host-%s", addr);
+	} else {
+		return NULL;
+	}
+	/* menu order puts the newest kernel first, outside any submenu */
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(e[i].id), w = strlen(want);
+
+		if (!strchr(e[i].id, '>') && l > w && strcmp(e[i].id + l - w, want) == 0)
+			return &e[i];
+	}
+	return NULL;
+}
+
+int av_cmd_bootnext(struct av_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct entry *e = calloc(MAX_ENTRIES, sizeof(*e));
+	const struct entry *pick;
+	char env[PATH_MAX], assign[540];
+	int c, n, rc = AV_EXIT_FAIL, status;
+	pid_t pid;
+
+	if (!e)
+		return AV_EXIT_FAIL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("Usage: %s boot-next [ENTRY-ID | headless | GPU-ADDRESS]\n",
+			       cli->prog);
+			free(e);
+			return AV_EXIT_OK;
+		}
+		free(e);
+		return AV_EXIT_USAGE;
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "%s boot-next: one entry at a time\n", cli->prog);
+		free(e);
+		return AV_EXIT_USAGE;
+	}
+	n = read_entries(cli, e, MAX_ENTRIES);
+	if (n < 0)
+		goto out;
+	if (n == 0) {
+		fprintf(stderr,
+			"%s: no auto-vfio entries in %s%s (multi-boot set up? run update-grub)\n",
+			cli->prog, cli->ctx.root, GRUB_CFG);
+		goto out;
+	}
+	if (optind == argc) {
+		for (int i = 0; i < n; i++)
+			printf("%s\n    %s\n", e[i].id, e[i].title);
+		rc = AV_EXIT_OK;
+		goto out;
+	}
+	pick = find(e, (size_t)n, argv[optind]);
+	if (!pick) {
+		fprintf(stderr,
+			"%s boot-next: no auto-vfio entry '%s' (see 'auto-vfio boot-next')\n",
+			cli->prog, argv[optind]);
+		rc = AV_EXIT_USAGE;
+		goto out;
+	}
+	/* what grub-reboot does, without its dependency on grub2-common */
+	if (av_path(&cli->ctx, env, sizeof(env), GRUBENV) < 0)
+		goto out;
+	snprintf(assign, sizeof(assign), "next_entry=%s", pick->id);
+	const char *args[] = {"grub-editenv", env, "set", assign, NULL};
+
+	if (posix_spawnp(&pid, "grub-editenv", NULL, NULL, (char *const *)args, environ) != 0 ||
+	    waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "%s: grub-editenv %s failed\n", cli->prog, env);
+		goto out;
+	}
+	printf("Next boot (once): %s\n    %s\n", pick->id, pick->title);
+	rc = AV_EXIT_OK;
+out:
+	free(e);
+	return rc;
+}
