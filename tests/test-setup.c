@@ -546,3 +546,32 @@ AV_TEST(setup_extras_bad_flags)
 	CHECK(!tu_exists(tu_fmt("%s/etc/auto-vfio.conf", r)));
 	tu_result_free(&res);
 }
+
+/* update-grub runs with AUTO_VFIO_ROOT set to the root; no entries made is an error. */
+AV_TEST(setup_multiboot_checks_the_entries)
+{
+	char *r = machine();
+	const char *none[] = {"AUTO_VFIO_UPDATE_INITRAMFS=true",
+			      "AUTO_VFIO_UPDATE_GRUB=mkdir -p \"$AUTO_VFIO_ROOT/boot/grub\" && "
+			      "echo \"42_auto-vfio: warning: no IOMMU groups; no auto-vfio boot "
+			      "entries\" >&2 && echo \"menuentry 'Debian' --id 'gnulinux' {\" "
+			      "> \"$AUTO_VFIO_ROOT/boot/grub/grub.cfg\"",
+			      NULL};
+	const char *some[] = {
+	    "AUTO_VFIO_UPDATE_INITRAMFS=true",
+	    "AUTO_VFIO_UPDATE_GRUB=echo \"menuentry 'x' --id 'auto-vfio-6.1-headless' {\" "
+	    "> \"$AUTO_VFIO_ROOT/boot/grub/grub.cfg\"",
+	    NULL};
+	struct tu_result res;
+
+	CHECK_INT(RUN(&res, r, none, "setup", "--multiboot", "--select", "03:00.0", "--yes"), 1);
+	/* the generator's own warning is shown, and what to do */
+	CHECK_CONTAINS(res.out, "42_auto-vfio: warning: no IOMMU groups");
+	CHECK_CONTAINS(res.err, "update-grub made no auto-vfio entries");
+	CHECK(tu_exists(tu_fmt("%s/etc/auto-vfio.conf", r)));
+	tu_result_free(&res);
+	CHECK_INT(
+	    RUN(&res, r, some, "setup", "--multiboot", "--select", "03:00.0,04:00.0", "--yes"), 0);
+	CHECK_CONTAINS(res.out, "Done.");
+	tu_result_free(&res);
+}

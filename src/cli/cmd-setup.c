@@ -492,6 +492,22 @@ static void rollback(struct setup *s, struct change *ch, size_t n, const struct 
 	}
 }
 
+/* Auto-vfio entries in the regenerated grub.cfg; -1 when it was not regenerated here. */
+static int grub_entries(const struct setup *s)
+{
+	struct av_file cfg;
+	int n = 0;
+
+	if (!av_ctx_is_real_root(&s->cli->ctx) && !getenv("AUTO_VFIO_UPDATE_GRUB"))
+		return -1;
+	if (av_file_read(&s->cli->ctx, "/boot/grub/grub.cfg", &cfg) < 0 || !cfg.exists)
+		return -1;
+	for (const char *p = cfg.data; (p = strstr(p, "--id 'auto-vfio-")); p++)
+		n++;
+	av_file_release(&cfg);
+	return n;
+}
+
 static int apply(struct setup *s, const struct av_plan *plan)
 {
 	const struct av_ctx *ctx = &s->cli->ctx;
@@ -605,6 +621,15 @@ static int apply(struct setup *s, const struct av_plan *plan)
 		printf("Not run (--no-update): update-initramfs -u -k all; update-grub\n");
 	}
 	restart_services(s, plan, done);
+	if (s->mode == AV_MODE_MULTIBOOT && !s->no_update && grub_entries(s) == 0) {
+		fprintf(stderr,
+			"%s: update-grub made no auto-vfio entries (see its messages above); the "
+			"files are in place: fix the cause and run update-grub, or 'auto-vfio "
+			"uninstall'\n",
+			s->cli->prog);
+		rc = AV_EXIT_FAIL;
+		goto out;
+	}
 	printf("Done. %s\n", s->mode == AV_MODE_MULTIBOOT
 				 ? "Reboot and pick an auto-vfio entry in the GRUB menu."
 			     : s->mode == AV_MODE_STATIC ? "Reboot to bind the selected devices."

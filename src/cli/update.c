@@ -84,6 +84,12 @@ int av_cli_update(struct av_cli *cli, enum av_update which)
 		}
 		cmd = updates[which].cmd;
 	}
+	/*
+	 * Under another root (a chroot or a test) the GRUB generator must read
+	 * that root's configuration and devices, as this run does.
+	 */
+	if (!av_ctx_is_real_root(&cli->ctx))
+		setenv(AV_ROOT_ENV, cli->ctx.root, 1);
 	printf("Updating the %s: %s ...\n", updates[which].what, cmd);
 	fflush(stdout);
 	rc = run_sh(cmd, &out);
@@ -94,6 +100,11 @@ int av_cli_update(struct av_cli *cli, enum av_update which)
 			fputc('\n', stderr);
 	} else if (cli->verbose && out) {
 		fputs(out, stdout);
+	} else if (out) {
+		/* what our hook and generator say is worth seeing even on success */
+		for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+			if (strstr(line, "auto-vfio"))
+				printf("  %s\n", line);
 	}
 	free(out);
 	return rc == 0 ? 0 : -EIO;
