@@ -52,10 +52,24 @@ static int nearest_pci_in_link(const struct av_ctx *ctx, const char *link, struc
 	return found;
 }
 
-/* A block device by its sys/class/block name: follow slaves (dm, md), then the link. */
-static int block_pci(const struct av_ctx *ctx, const char *name, struct av_pci_addr *out,
-		     size_t max, size_t *n, int depth)
+/*
+ * The PCI devices under a device of a sysfs class: a stacked device (dm and md
+ * name their parts in "slaves/", bridges and bonds their ports as "lower_*"
+ * links) is followed down to its parts; a plain one is found by its link.
+ */
+struct stack_kind {
+	const char *class;  /* "block" or "net" */
+	const char *subdir; /* where the parts are listed: "slaves" or "" */
+	const char *prefix; /* and how their entries start: "" or "lower_" */
+};
+
+static const struct stack_kind block_kind = {"block", "/slaves", ""};
+static const struct stack_kind net_kind = {"net", "", "lower_"};
+
+static int stacked_pci(const struct av_ctx *ctx, const struct stack_kind *k, const char *name,
+		       struct av_pci_addr *out, size_t max, size_t *n, int depth)
 {
+	size_t plen = strlen(k->prefix);
 	char path[PATH_MAX], link[PATH_MAX];
 	struct av_pci_addr a;
 	struct dirent *de;
@@ -64,25 +78,23 @@ static int block_pci(const struct av_ctx *ctx, const char *name, struct av_pci_a
 
 	if (depth > MAX_DEPTH || strchr(name, '/'))
 		return -ELOOP;
-	if (av_path(ctx, path, sizeof(path), "/sys/class/block/%s/slaves", name) < 0)
+	if (av_path(ctx, path, sizeof(path), "/sys/class/%s/%s%s", k->class, name, k->subdir) < 0)
 		return -ENAMETOOLONG;
 	dir = opendir(path);
-	if (dir) {
-		while ((de = readdir(dir))) {
-			if (de->d_name[0] == '.')
-				continue;
-			stacked = 1;
-			err = block_pci(ctx, de->d_name, out, max, n, depth + 1);
-			if (err == -E2BIG) {
-				closedir(dir);
-				return err;
-			}
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.' || strncmp(de->d_name, k->prefix, plen) != 0)
+			continue;
+		stacked = 1;
+		if (stacked_pci(ctx, k, de->d_name + plen, out, max, n, depth + 1) == -E2BIG) {
+			closedir(dir);
+			return -E2BIG;
 		}
-		closedir(dir);
 	}
+	if (dir)
+		closedir(dir);
 	if (stacked)
 		return 0;
-	snprintf(link, sizeof(link), "/sys/class/block/%s", name);
+	snprintf(link, sizeof(link), "/sys/class/%s/%s", k->class, name);
 	err = nearest_pci_in_link(ctx, link, &a);
 	if (err <= 0)
 		return err;
@@ -135,48 +147,12 @@ int av_host_disk_devices(const struct av_ctx *ctx, struct av_pci_addr *out, size
 				continue;
 			strcpy(name, base);
 		}
-		if (block_pci(ctx, name, out, max, &n, 0) == -E2BIG)
+		if (stacked_pci(ctx, &block_kind, name, out, max, &n, 0) == -E2BIG)
 			break;
 	}
 	free(line);
 	fclose(f);
 	return (int)n;
-}
-
-static int net_pci(const struct av_ctx *ctx, const char *ifname, struct av_pci_addr *out,
-		   size_t max, size_t *n, int depth)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	struct av_pci_addr a;
-	struct dirent *de;
-	DIR *dir;
-	int err, stacked = 0;
-
-	if (depth > MAX_DEPTH || strchr(ifname, '/'))
-		return -ELOOP;
-	/* Bridges and bonds name their ports as lower_<dev> links. */
-	if (av_path(ctx, path, sizeof(path), "/sys/class/net/%s", ifname) < 0)
-		return -ENAMETOOLONG;
-	dir = opendir(path);
-	if (dir) {
-		while ((de = readdir(dir))) {
-			if (strncmp(de->d_name, "lower_", 6) != 0)
-				continue;
-			stacked = 1;
-			if (net_pci(ctx, de->d_name + 6, out, max, n, depth + 1) == -E2BIG) {
-				closedir(dir);
-				return -E2BIG;
-			}
-		}
-		closedir(dir);
-	}
-	if (stacked)
-		return 0;
-	snprintf(link, sizeof(link), "/sys/class/net/%s", ifname);
-	err = nearest_pci_in_link(ctx, link, &a);
-	if (err <= 0)
-		return err;
-	return add_addr(out, max, n, &a);
 }
 
 int av_host_route_devices(const struct av_ctx *ctx, struct av_pci_addr *out, size_t max,
@@ -211,6 +187,6 @@ int av_host_route_devices(const struct av_ctx *ctx, struct av_pci_addr *out, siz
 		snprintf(ifname, ifname_size, "%s", iface);
 	if (!iface[0])
 		return 0;
-	net_pci(ctx, iface, out, max, &n, 0);
+	stacked_pci(ctx, &net_kind, iface, out, max, &n, 0);
 	return (int)n;
 }
