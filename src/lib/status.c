@@ -15,6 +15,7 @@
 #include "kmodutil.h"
 #include "pciclass.h"
 #include "plan.h"
+#include "kernels.h"
 #include "status.h"
 #include "sysfs.h"
 
@@ -422,44 +423,6 @@ static void check_vfio_module(struct coll *c, const struct av_kconfig *kc)
 		    c->ctx->root, rel[0] ? rel : "<release>");
 }
 
-static int cmp_ver(const void *a, const void *b)
-{
-	return strverscmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Releases of the kernels under /boot (vmlinuz-<release>), sorted by version. */
-static size_t installed_kernels(const struct av_ctx *ctx, char ***out)
-{
-	char path[PATH_MAX];
-	char **v = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
-
-	*out = NULL;
-	if (av_path(ctx, path, sizeof(path), "/boot") < 0 || !(d = opendir(path)))
-		return 0;
-	while ((de = readdir(d))) {
-		char **nv;
-
-		if (strncmp(de->d_name, "vmlinuz-", 8) != 0 || !de->d_name[8] ||
-		    strlen(de->d_name + 8) >= AV_RELEASE_LEN)
-			continue;
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv)
-			break;
-		v = nv;
-		if (!(v[n] = strdup(de->d_name + 8)))
-			break;
-		n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_ver);
-	*out = v;
-	return n;
-}
-
 static void check_initramfs(struct coll *c, const char *rel)
 {
 	struct av_initramfs ir;
@@ -716,8 +679,8 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 	struct av_kconfig kc;
 	bool have_kc = false;
 	char cpu[32];
-	char **kernels;
-	size_t nk;
+	struct av_kernel *kernels;
+	int nk;
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -754,7 +717,9 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 	if (have_kc)
 		av_kconfig_release(&kc);
 
-	nk = installed_kernels(ctx, &kernels);
+	nk = av_kernels_find(ctx, &kernels);
+	if (nk < 0)
+		nk = 0; /* no /boot: said below as "no kernels" */
 	if (!st->configured || st->cfg.mode == AV_MODE_NONE)
 		add(&c, AV_STATUS_INFO, "initramfs", "", NULL,
 		    "initramfs images not checked: nothing is configured to pass through");
@@ -762,11 +727,9 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 		add(&c, AV_STATUS_INFO, "initramfs", "", NULL,
 		    "no kernels (vmlinuz-*) under %s/boot", ctx->root);
 	else
-		for (size_t i = 0; i < nk; i++)
-			check_initramfs(&c, kernels[i]);
-	for (size_t i = 0; i < nk; i++)
-		free(kernels[i]);
-	free(kernels);
+		for (int i = 0; i < nk; i++)
+			check_initramfs(&c, kernels[i].version);
+	av_kernels_free(kernels, (size_t)nk);
 
 	check_groups(&c);
 out:
