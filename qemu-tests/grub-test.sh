@@ -21,7 +21,7 @@ QT_DESTDIR=${QT_DESTDIR:-$QT_WORK/destdir}
 . "$here/lib.sh"
 
 W=$QT_WORK
-EXTRA="-device pcie-root-port,id=rp8,bus=pcie.0,chassis=8,addr=0x8.0 -device ati-vga,bus=rp8,addr=0x0"
+QT_EXTRA=$QT_EXTRA_VGA
 mkdir -p "$W"
 loop=
 mnt=$W/mnt
@@ -33,30 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# boot NAME KIND ...: KIND "kernel" (INITRD ROOTIMG CMDLINE, no GRUB) or
-# "disk" (DISKIMG: BIOS -> GRUB -> entry). Serial log in $W/NAME.log.
-boot() {
-	name=$1
-	kind=$2
-	shift 2
-	set +e
-	if [ "$kind" = kernel ]; then
-		# shellcheck disable=SC2046,SC2086
-		timeout --kill-after=5 "$QT_TIMEOUT" qemu-system-x86_64 $(qt_qemu_args) $EXTRA \
-			-drive file="$2",format=raw,if=none,id=root0,snapshot=on \
-			-device ide-hd,bus=ide.0,drive=root0 \
-			-kernel "$QT_VMLINUZ" -initrd "$1" \
-			-append "console=ttyS0 root=/dev/sda rw panic=-1 $3" \
-			-serial stdio </dev/null 2>"$W/$name.qemu.err" | tr -d '\r' >"$W/$name.log"
-	else
-		# shellcheck disable=SC2046,SC2086
-		timeout --kill-after=5 "$QT_TIMEOUT" qemu-system-x86_64 $(qt_qemu_args) $EXTRA \
-			-drive file="$1",format=raw,if=none,id=root0,snapshot=on \
-			-device ide-hd,bus=ide.0,drive=root0,bootindex=0 \
-			-serial stdio </dev/null 2>"$W/$name.qemu.err" | tr -d '\r' >"$W/$name.log"
-	fi
-	set -e
-}
+# boot NAME KIND ...: qt_boot_guest with the second VGA device.
+boot() { qt_boot_guest "$@"; }
 
 qt_kernel
 qt_install_project

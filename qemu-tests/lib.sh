@@ -262,6 +262,41 @@ qt_boot() {
 
 # The guest's report (see guest-init) is a block of "QT-..." lines.
 #   QT-DEV <addr> driver=<name|-> id=<vvvv:dddd> class=<0xcccccc> group=<n|->
+# A second VGA device (ati-vga) behind one more root port, for tests where
+# the host keeps one of two VGA GPUs.
+QT_EXTRA_VGA="-device pcie-root-port,id=rp8,bus=pcie.0,chassis=8,addr=0x8.0 -device ati-vga,bus=rp8,addr=0x0"
+
+# qt_boot_guest NAME KIND ...: boot with lib.sh's hardware plus $QT_EXTRA.
+#   KIND "kernel" INITRD ROOTIMG CMDLINE   direct kernel boot, no GRUB
+#   KIND "disk" DISKIMG                    BIOS -> GRUB -> its default entry
+# Disks are opened with snapshot=on: a guest never changes them. Serial log
+# in $QT_WORK/NAME.log (CR stripped), wall time in $QT_WORK/NAME.time.
+qt_boot_guest() {
+	name=$1
+	kind=$2
+	shift 2
+	start=$(date +%s.%N)
+	set +e
+	if [ "$kind" = kernel ]; then
+		# shellcheck disable=SC2046,SC2086 # word splitting of the device lists is wanted
+		timeout --kill-after=5 "$QT_TIMEOUT" qemu-system-x86_64 $(qt_qemu_args) ${QT_EXTRA:-} \
+			-drive file="$2",format=raw,if=none,id=root0,snapshot=on \
+			-device ide-hd,bus=ide.0,drive=root0 \
+			-kernel "$QT_VMLINUZ" -initrd "$1" \
+			-append "console=ttyS0 root=/dev/sda rw panic=-1 $3" \
+			-serial stdio </dev/null 2>"$QT_WORK/$name.qemu.err" | tr -d '\r' >"$QT_WORK/$name.log"
+	else
+		# shellcheck disable=SC2046,SC2086
+		timeout --kill-after=5 "$QT_TIMEOUT" qemu-system-x86_64 $(qt_qemu_args) ${QT_EXTRA:-} \
+			-drive file="$1",format=raw,if=none,id=root0,snapshot=on \
+			-device ide-hd,bus=ide.0,drive=root0,bootindex=0 \
+			-serial stdio </dev/null 2>"$QT_WORK/$name.qemu.err" | tr -d '\r' >"$QT_WORK/$name.log"
+	fi
+	set -e
+	end=$(date +%s.%N)
+	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", e - s }' >"$QT_WORK/$name.time"
+}
+
 qt_report_ok() { grep -aq '^QT-END' "$QT_WORK/$1.log"; }
 
 # qt_driver NAME ADDR: the kernel's driver link target for ADDR, "-" if none,
