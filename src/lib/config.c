@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "fileops.h"
 
 /* A selection file is tiny; anything larger is not ours. */
 #define AV_CONFIG_MAX_SIZE (1 << 20)
@@ -239,47 +238,27 @@ int av_config_parse(const struct av_ctx *ctx, const char *path, const char *text
 int av_config_load(const struct av_ctx *ctx, struct av_config *cfg)
 {
 	char path[PATH_MAX];
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, err;
+	struct av_file f;
+	int err;
 
 	err = av_path(ctx, path, sizeof(path), "%s", AV_CONFIG_PATH);
 	if (err < 0)
 		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		if (err != -ENOENT)
-			av_err(ctx, "%s: %s", path, strerror(-err));
+	err = av_file_read(ctx, AV_CONFIG_PATH, &f);
+	if (err == 0 && !f.exists)
+		return -ENOENT;
+	if (err < 0) {
+		av_err(ctx, "%s: %s", path, strerror(-err));
 		return err;
 	}
-	buf = malloc(AV_CONFIG_MAX_SIZE + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (len <= AV_CONFIG_MAX_SIZE &&
-	       (n = read(fd, buf + len, AV_CONFIG_MAX_SIZE + 1 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			av_err(ctx, "%s: %s", path, strerror(-err));
-			goto out;
-		}
-		len += (size_t)n;
-	}
-	if (len > AV_CONFIG_MAX_SIZE) {
+	if (f.len > AV_CONFIG_MAX_SIZE) {
 		av_err(ctx, "%s: larger than %d bytes, not an auto-vfio configuration", path,
 		       AV_CONFIG_MAX_SIZE);
 		err = -EFBIG;
-		goto out;
+	} else {
+		err = av_config_parse(ctx, path, f.data, f.len, cfg);
 	}
-	err = av_config_parse(ctx, path, buf, len, cfg);
-out:
-	free(buf);
-	close(fd);
+	av_file_release(&f);
 	return err;
 }
 
