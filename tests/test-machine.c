@@ -396,3 +396,17 @@ AV_TEST(list_global_options_after_command)
 	CHECK_CONTAINS(res.err, "/nonexistent");
 	tu_result_free(&res);
 }
+
+AV_TEST(hostfacts_untraceable_root_noted)
+{
+	const char *r = desktop();
+	struct av_machine *m;
+
+	/* a ZFS root: no block device to follow */
+	tu_write(tu_fmt("%s/proc/self/mountinfo", r),
+		 "22 1 0:24 / / rw,relatime - zfs rpool/ROOT/debian rw\n");
+	m = load(r);
+	CHECK(any_contains(m->notes, m->nnotes, "not traced to a PCI disk controller"));
+	CHECK(!any_contains(m->notes, m->nnotes, "mountinfo"));
+	av_machine_free(m);
+}

@@ -141,6 +141,12 @@ AV_TEST(setup_twice_then_uninstall_exact)
 	CHECK_CONTAINS(res.out, "Nothing to change");
 	CHECK_STR(digest(r), after1);
 	tu_result_free(&res);
+	/* asked again, it says what is there and how to remove it instead */
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--dry-run"), 0);
+	CHECK_CONTAINS(res.out, "auto-vfio is set up here already (mode multiboot, 2 devices");
+	CHECK_CONTAINS(res.out, "'auto-vfio uninstall' removes it");
+	CHECK_STR(digest(r), after1);
+	tu_result_free(&res);
 	/* switching mode changes the files through the same manifest */
 	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 0);
 	tu_result_free(&res);

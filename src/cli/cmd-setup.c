@@ -810,6 +810,12 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 
 	if (handle_foreign(&s, &rc))
 		goto out;
+	if (s.have_old_cfg && s.man.n && !s.yes)
+		printf("auto-vfio is set up here already (mode %s, %zu device%s selected): the "
+		       "answers below replace that setup; 'auto-vfio uninstall' removes it "
+		       "instead.\n",
+		       av_mode_name(s.old_cfg.mode), s.old_cfg.nselect,
+		       s.old_cfg.nselect == 1 ? "" : "s");
 	if (!s.m->iommu) {
 		fprintf(
 		    stderr,

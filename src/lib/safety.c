@@ -195,6 +195,12 @@ static int host_facts(const struct av_ctx *ctx, struct av_machine *m, struct hos
 		    "the disk holding / and /boot is unknown (no %s/proc/self/mountinfo): "
 		    "storage controllers are not judged",
 		    ctx->root);
+	else if (hf->ndisk == 0)
+		/* ZFS pools, network or overlay roots: nothing to follow to a controller */
+		err = av_strv_addf(&m->notes, &m->nnotes,
+				   "the filesystems at / and /boot were not traced to a PCI disk "
+				   "controller (pooled, network or virtual storage): storage "
+				   "controllers are not judged");
 	hf->nnet =
 	    av_host_route_devices(ctx, hf->net, MAX_HOST_DEVS, hf->ifname, sizeof(hf->ifname));
 	if (!err && hf->nnet < 0)
