@@ -77,6 +77,9 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
  */
 int av_cli_restart_service(struct av_cli *cli, const char *unit);
 
+/* av_restore_report callback that prints "  ROOT/PATH: what"; @data is the struct av_cli. */
+void av_cli_report_restore(void *data, const char *path, const char *what);
+
 /* Load and analyse the machine, printing errors; NULL on failure. */
 struct av_machine *av_cli_load(struct av_cli *cli);
 

@@ -7,65 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "cli.h"
 #include "evdev.h"
 #include "fileops.h"
 
-extern char **environ;
-
 /* Run systemctl with @args quietly; its exit status or -errno. */
-static int systemctl(const char *const *args)
-{
-	posix_spawn_file_actions_t fa;
-	int status, err;
-	pid_t pid;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	err = posix_spawnp(&pid, "systemctl", &fa, NULL, (char *const *)args, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (err)
-		return -err;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-int av_cli_restart_service(struct av_cli *cli, const char *unit)
-{
-	const char *active[] = {"systemctl", "is-active", "--quiet", unit, NULL};
-	const char *restart[] = {"systemctl", "restart", unit, NULL};
-	int rc;
-
-	if (!av_ctx_is_real_root(&cli->ctx)) {
-		printf("Skipped restarting %s: %s is not the running system.\n", unit,
-		       cli->ctx.root);
-		return 0;
-	}
-	if (systemctl(active) != 0) {
-		printf("%s is not running: nothing to restart.\n", unit);
-		return 0;
-	}
-	/* a changed generator configuration is read on a reload */
-	systemctl((const char *const[]){"systemctl", "daemon-reload", NULL});
-	printf("Restarting %s ...\n", unit);
-	fflush(stdout);
-	rc = systemctl(restart);
-	if (rc != 0) {
-		fprintf(stderr, "%s: 'systemctl restart %s' failed (%s %d)\n", cli->prog, unit,
-			rc < 0 ? "error" : "exit status", rc < 0 ? -rc : rc);
-		return -EIO;
-	}
-	return 0;
-}
-
 int av_cmd_evdev(struct av_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {

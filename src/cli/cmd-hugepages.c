@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * auto-vfio hugepages: static hugepages through a GRUB defaults drop-in.
- * Also the file helper the host-tuning commands share: every change goes
- * through the manifest, a dry run shows the diff.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,97 +10,6 @@
 #include "cli.h"
 #include "fileops.h"
 #include "hugepages.h"
-#include "manifest.h"
-#include "textdiff.h"
-
-static void report_restore(void *data, const char *path, const char *what)
-{
-	const struct av_cli *cli = data;
-
-	printf("  %s%s: %s\n", cli->ctx.root, path, what);
-}
-
-int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mode_t mode,
-		      bool dry_run, bool *changed)
-{
-	const struct av_ctx *ctx = &cli->ctx;
-	struct av_file cur, orig = {0};
-	struct av_manifest man;
-	const struct av_manifest_entry *e;
-	const char *after;
-	char *diff;
-	int err;
-
-	*changed = false;
-	err = av_manifest_load(ctx, &man);
-	if (err < 0)
-		return err;
-	err = av_file_read(ctx, path, &cur);
-	if (err < 0) {
-		fprintf(stderr, "%s: %s%s: %s\n", cli->prog, ctx->root, path, strerror(-err));
-		goto out;
-	}
-	e = av_manifest_find(&man, path);
-	after = data;
-	if (!data) {
-		if (!e) {
-			printf("%s%s: auto-vfio did not change it, nothing to undo.\n", ctx->root,
-			       path);
-			goto out;
-		}
-		if (!e->created) {
-			char sp[64];
-
-			snprintf(sp, sizeof(sp), AV_STATE_DIR "/saved/%u", e->saved);
-			err = av_file_read(ctx, sp, &orig);
-			if (err < 0 || !orig.exists) {
-				fprintf(stderr, "%s: %s%s: the saved original is missing\n",
-					cli->prog, ctx->root, sp);
-				err = err < 0 ? err : -ENOENT;
-				goto out;
-			}
-			after = orig.data;
-		}
-	}
-	diff = av_unified_diff(path, cur.exists ? cur.data : NULL, after);
-	if (!diff) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (!*diff) {
-		printf("%s%s: already as wanted, nothing to change.\n", ctx->root, path);
-		free(diff);
-		goto out;
-	}
-	printf("%s %s%s:\n%s", dry_run ? "Would change" : "Changing", ctx->root, path, diff);
-	free(diff);
-	if (dry_run)
-		goto out;
-	if (data)
-		err = av_manifest_write(ctx, &cli->fault, &man, path, data, strlen(data), mode,
-					changed);
-	else
-		err = av_manifest_restore_path(ctx, &cli->fault, &man, path, report_restore, cli);
-	if (!err && !data) {
-		bool files = false;
-
-		for (size_t i = 0; i < man.n; i++)
-			files |= !man.e[i].dir;
-		/* the last file given back: the manifest and the directories we made go too */
-		if (!files)
-			err = av_manifest_restore(ctx, &cli->fault, &man, NULL, NULL);
-	}
-	if (err < 0)
-		fprintf(stderr, "%s: %s%s: %s (nothing was changed)\n", cli->prog, ctx->root, path,
-			strerror(-err));
-	else if (!data)
-		*changed = true;
-out:
-	av_file_release(&cur);
-	av_file_release(&orig);
-	av_manifest_release(&man);
-	return err;
-}
 
 static void usage(FILE *f, const char *prog)
 {

@@ -223,13 +223,6 @@ static int parse_select(const char *list, struct av_pci_addr *addrs, size_t *n)
 	return err;
 }
 
-static void report_restore(void *data, const char *path, const char *what)
-{
-	const struct setup *s = data;
-
-	printf("  %s%s: %s\n", s->cli->ctx.root, path, what);
-}
-
 /*
  * A VFIO setup we did not make: show it; disable its file entries when
  * allowed (each file through the manifest, so uninstall restores it), then
@@ -587,8 +580,9 @@ static int apply(struct setup *s, const struct av_plan *plan)
 						plan->f[i].data, strlen(plan->f[i].data),
 						plan->f[i].mode, &changed);
 		else
-			err = av_manifest_restore_path(ctx, &s->cli->fault, &s->man,
-						       plan->f[i].path, report_restore, s);
+			err =
+			    av_manifest_restore_path(ctx, &s->cli->fault, &s->man, plan->f[i].path,
+						     av_cli_report_restore, s->cli);
 		if (err < 0)
 			fprintf(stderr, "%s: %s%s: %s\n", s->cli->prog, ctx->root, plan->f[i].path,
 				strerror(-err));

@@ -9,13 +9,6 @@
 #include "fileops.h"
 #include "manifest.h"
 
-static void report(void *data, const char *path, const char *what)
-{
-	const struct av_cli *cli = data;
-
-	printf("  %s%s: %s\n", cli->ctx.root, path, what);
-}
-
 int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -71,7 +64,7 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 		return AV_EXIT_OK;
 	}
 	printf("Restoring %zu file%s:\n", m.n, m.n == 1 ? "" : "s");
-	err = av_manifest_restore(&cli->ctx, &cli->fault, &m, report, cli);
+	err = av_manifest_restore(&cli->ctx, &cli->fault, &m, av_cli_report_restore, cli);
 	av_manifest_release(&m);
 	if (err < 0) {
 		fprintf(stderr,
