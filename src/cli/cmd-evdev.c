@@ -99,8 +99,12 @@ int av_cmd_evdev(struct av_cli *cli, int argc, char **argv)
 	if (dry_run) {
 		printf("Dry run: nothing was changed.\n");
 	} else if (changed && !no_restart) {
-		if (av_cli_restart_service(cli, "libvirtd") < 0)
-			goto out;
+		static const char *const units[] = AV_LIBVIRT_UNITS;
+
+		/* only a running daemon is restarted: at most one of them runs */
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (av_cli_restart_service(cli, units[i]) < 0)
+				goto out;
 	}
 	rc = AV_EXIT_OK;
 out:

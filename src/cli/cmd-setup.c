@@ -428,11 +428,14 @@ static int plan_extras(struct setup *s, struct av_plan *plan)
 /* Services that read what changed. */
 static void restart_services(struct setup *s, const struct av_plan *plan, const bool *changed)
 {
+	static const char *const libvirt[] = AV_LIBVIRT_UNITS;
+
 	for (size_t i = 3; i < plan->n; i++) {
 		if (!changed[i])
 			continue;
 		if (strcmp(plan->f[i].path, AV_QEMU_CONF) == 0)
-			av_cli_restart_service(s->cli, "libvirtd");
+			for (size_t u = 0; u < sizeof(libvirt) / sizeof(libvirt[0]); u++)
+				av_cli_restart_service(s->cli, libvirt[u]);
 		else if (strcmp(plan->f[i].path, AV_HUGEPAGES_DROPIN) != 0)
 			av_cli_restart_service(s->cli,
 					       av_zram_service(av_zram_detect(&s->cli->ctx)));

@@ -14,6 +14,11 @@
 #include "ctx.h"
 
 #define AV_QEMU_CONF "/etc/libvirt/qemu.conf"
+/* The daemons that read qemu.conf: monolithic (Debian 12's default) or modular. */
+#define AV_LIBVIRT_UNITS                                                                           \
+	{                                                                                          \
+		"libvirtd", "virtqemud"                                                            \
+	}
 #define AV_INPUT_BY_ID "/dev/input/by-id"
 
 enum av_input_kind {
