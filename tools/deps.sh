@@ -10,7 +10,7 @@ bench="pciutils busybox-static"
 case "${1:-build}" in
 build) want=$build ;;
 qemu) want="$build $qemu" ;;
-bench) want="$build $bench" ;;
+bench) want="$build $qemu $bench" ;; # the binder and GRUB benchmarks boot guests, make disks
 *) echo "deps.sh: unknown set '$1' (build, qemu, bench)" >&2; exit 2 ;;
 esac
 
