@@ -85,21 +85,9 @@ grub-install --target=i386-pc --boot-directory="$mnt/boot" "$loop" >"$W/grub-ins
 
 # The guest's hardware as a sysfs tree for the generator.
 fake=$mnt/auto-vfio-root
-mkdir -p "$fake/sys/bus/pci/devices" "$fake/sys/kernel/iommu_groups" "$fake/etc"
+mkdir -p "$fake/etc"
 ln -s ../boot "$fake/boot"
-grep -a '^QT-DEV ' "$W/probe.log" | while read -r _ addr drv id cls grp; do
-	d=$fake/sys/bus/pci/devices/$addr
-	mkdir -p "$d"
-	echo "${id#id=}" | sed 's/^/0x/; s/:.*//' >"$d/vendor"
-	echo "0x$(echo "${id#id=}" | cut -d: -f2)" >"$d/device"
-	echo "${cls#class=}" >"$d/class"
-	g=${grp#group=}
-	[ "$g" = - ] && continue
-	mkdir -p "$fake/sys/kernel/iommu_groups/$g/devices"
-	ln -s "../../../../kernel/iommu_groups/$g" "$d/iommu_group"
-	ln -s "../../../../../bus/pci/devices/$addr" "$fake/sys/kernel/iommu_groups/$g/devices/$addr"
-	: "$drv"
-done
+qt_fake_sysfs "$W/probe.log" "$fake"
 
 # Select every VGA device, a plain display controller and the USB controller.
 vgas=$(grep -a '^QT-DEV .* class=0x0300' "$W/probe.log" | awk '{ print $2 }')

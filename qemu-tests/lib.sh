@@ -297,6 +297,25 @@ qt_boot_guest() {
 	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", e - s }' >"$QT_WORK/$name.time"
 }
 
+# qt_fake_sysfs LOG DIR: the guest's PCI devices and IOMMU groups, as its
+# QT-DEV report in LOG has them, laid out as a sysfs tree under DIR for
+# auto-vfio's root prefix (the build host's /sys is not the guest's).
+qt_fake_sysfs() {
+	mkdir -p "$2/sys/bus/pci/devices" "$2/sys/kernel/iommu_groups"
+	grep -a '^QT-DEV ' "$1" | while read -r _ addr _ id cls grp; do
+		d=$2/sys/bus/pci/devices/$addr
+		mkdir -p "$d"
+		echo "${id#id=}" | sed 's/^/0x/; s/:.*//' >"$d/vendor"
+		echo "0x$(echo "${id#id=}" | cut -d: -f2)" >"$d/device"
+		echo "${cls#class=}" >"$d/class"
+		g=${grp#group=}
+		[ "$g" = - ] && continue
+		mkdir -p "$2/sys/kernel/iommu_groups/$g/devices"
+		ln -s "../../../../kernel/iommu_groups/$g" "$d/iommu_group"
+		ln -s "../../../../../bus/pci/devices/$addr" "$2/sys/kernel/iommu_groups/$g/devices/$addr"
+	done
+}
+
 qt_report_ok() { grep -aq '^QT-END' "$QT_WORK/$1.log"; }
 
 # qt_driver NAME ADDR: the kernel's driver link target for ADDR, "-" if none,

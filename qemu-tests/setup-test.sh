@@ -256,24 +256,12 @@ cp /etc/ld.so.cache "$mnt/etc/"
 
 # The guest's hardware as a sysfs tree; etc, boot and var are the disk's own.
 fake=$mnt/auto-vfio-root
-mkdir -p "$fake/sys/bus/pci/devices" "$fake/sys/kernel/iommu_groups" "$fake/proc"
+mkdir -p "$fake/proc"
 ln -s /etc "$fake/etc"
 ln -s /boot "$fake/boot"
 ln -s /var "$fake/var"
 printf 'processor\t: 0\nvendor_id\t: GenuineIntel\n' >"$fake/proc/cpuinfo"
-grep -a '^QT-DEV ' "$W/probe.log" | while read -r _ addr drv id cls grp; do
-	d=$fake/sys/bus/pci/devices/$addr
-	mkdir -p "$d"
-	echo "${id#id=}" | sed 's/^/0x/; s/:.*//' >"$d/vendor"
-	echo "0x$(echo "${id#id=}" | cut -d: -f2)" >"$d/device"
-	echo "${cls#class=}" >"$d/class"
-	g=${grp#group=}
-	[ "$g" = - ] && continue
-	mkdir -p "$fake/sys/kernel/iommu_groups/$g/devices"
-	ln -s "../../../../kernel/iommu_groups/$g" "$d/iommu_group"
-	ln -s "../../../../../bus/pci/devices/$addr" "$fake/sys/kernel/iommu_groups/$g/devices/$addr"
-	: "$drv"
-done
+qt_fake_sysfs "$W/probe.log" "$fake"
 
 # A first update-grub, as on any installed system, so the "before" is real.
 in_chroot update-grub-0 update-grub
