@@ -90,6 +90,15 @@ int av_cli_show_opts(struct av_cli *cli, const char *cmd, int argc, char **argv,
 	return -1;
 }
 
+int av_cli_parse_num(const char *s, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return errno || end == s || *end || s[0] == '-' || *v > max ? -EINVAL : 0;
+}
+
 const char *av_color(const struct av_cli *cli, const char *sgr)
 {
 	static _Thread_local char buf[16];

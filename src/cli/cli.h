@@ -86,6 +86,9 @@ struct av_machine *av_cli_load(struct av_cli *cli);
 /* The human listing of `auto-vfio list`. */
 void av_cli_print_groups(FILE *f, const struct av_cli *cli, const struct av_machine *m);
 
+/* A whole decimal number no larger than @max (no sign, no blanks). 0 or -EINVAL. */
+int av_cli_parse_num(const char *s, unsigned long max, unsigned long *v);
+
 /* Terminal colours, empty strings when colour is off. */
 const char *av_color(const struct av_cli *cli, const char *sgr);
 #define AV_RED "1;31"

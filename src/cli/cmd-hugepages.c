@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,15 +19,6 @@ static void usage(FILE *f, const char *prog)
 		"                 [--no-update]\n"
 		"       %s hugepages --off [--dry-run] [--no-update]\n",
 		prog, prog);
-}
-
-static int parse_ulong(const char *s, unsigned long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return errno || end == s || *end || s[0] == '-' ? -EINVAL : 0;
 }
 
 int av_cmd_hugepages(struct av_cli *cli, int argc, char **argv)
@@ -52,7 +44,7 @@ int av_cmd_hugepages(struct av_cli *cli, int argc, char **argv)
 			size = optarg;
 			break;
 		case 'c':
-			if (parse_ulong(optarg, &count) < 0 || count == 0) {
+			if (av_cli_parse_num(optarg, ULONG_MAX, &count) < 0 || count == 0) {
 				fprintf(stderr,
 					"%s hugepages: --count '%s' is not a positive number\n",
 					cli->prog, optarg);
@@ -61,7 +53,7 @@ int av_cmd_hugepages(struct av_cli *cli, int argc, char **argv)
 			have_count = true;
 			break;
 		case 'r':
-			if (parse_ulong(optarg, &reserve) < 0) {
+			if (av_cli_parse_num(optarg, ULONG_MAX, &reserve) < 0) {
 				fprintf(stderr,
 					"%s hugepages: --reserve '%s' is not a number of GiB\n",
 					cli->prog, optarg);

@@ -720,10 +720,7 @@ static int parse_args(struct setup *s, int argc, char **argv)
 			}
 			break;
 		case 'R': {
-			char *end;
-
-			s->hp_reserve = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || s->hp_reserve > 1UL << 20) {
+			if (av_cli_parse_num(optarg, 1UL << 20, &s->hp_reserve) < 0) {
 				fprintf(stderr,
 					"auto-vfio setup: --hugepages-reserve takes GiB, a whole "
 					"number\n");

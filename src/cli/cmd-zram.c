@@ -18,15 +18,6 @@ static void usage(FILE *f, const char *prog)
 		prog, prog);
 }
 
-static int parse_num(const char *s, unsigned long max, unsigned long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return errno || end == s || *end || s[0] == '-' || *v > max ? -EINVAL : 0;
-}
-
 int av_cmd_zram(struct av_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -57,19 +48,19 @@ int av_cmd_zram(struct av_cli *cli, int argc, char **argv)
 			any = true;
 			break;
 		case 'p':
-			if (parse_num(optarg, 100, &v) < 0 || v == 0)
+			if (av_cli_parse_num(optarg, 100, &v) < 0 || v == 0)
 				goto bad;
 			o.percent = (unsigned)v;
 			any = true;
 			break;
 		case 's':
-			if (parse_num(optarg, 1UL << 30, &v) < 0 || v == 0)
+			if (av_cli_parse_num(optarg, 1UL << 30, &v) < 0 || v == 0)
 				goto bad;
 			o.size_mib = v;
 			any = true;
 			break;
 		case 'P':
-			if (parse_num(optarg, 32767, &v) < 0)
+			if (av_cli_parse_num(optarg, 32767, &v) < 0)
 				goto bad;
 			o.priority = (int)v;
 			any = true;
