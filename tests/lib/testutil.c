@@ -38,7 +38,7 @@ const char *tu_fixtures(void)
 
 	if (f && *f)
 		return f;
-	snprintf(buf, sizeof(buf), "%s/../shared/fixtures", tu_srcdir());
+	snprintf(buf, sizeof(buf), "%s/tests/data", tu_srcdir());
 	return buf;
 }
 

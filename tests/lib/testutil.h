@@ -12,7 +12,7 @@
 const char *tu_build(void);
 /* Source tree ($AV_SRCDIR, default "."). */
 const char *tu_srcdir(void);
-/* The shared fixtures folder ($AV_FIXTURES, default "<srcdir>/../shared/fixtures"). */
+/* The fixtures folder, holding iommu/ ($AV_FIXTURES, default "<srcdir>/tests/data"). */
 const char *tu_fixtures(void);
 
 /* A fresh scratch directory, removed when the test process exits. */
