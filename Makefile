@@ -4,6 +4,8 @@
 #   make qemu-check      end-to-end boots of the real Debian kernel in QEMU
 #   make bench           benchmarks (numbers, not tests)
 #   make demo            the main job on this machine and on a sample machine
+#   make deb             the Debian package, into build/deb/
+#   make deps            install what building needs (apt-get, as root)
 #   make install DESTDIR=... PREFIX=...
 
 PREFIX ?= /usr/local
@@ -18,6 +20,16 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# Targets that install the libraries first (or need none) parse without them;
+# any other stops here with one line rather than a compiler error.
+LIBS_FOUND := $(shell $(PKG_CONFIG) --exists libkmod libpci zlib 2>/dev/null && echo yes)
+NOLIB_GOALS := deps check demo qemu-check bench deb clean format uninstall-files
+ifneq ($(LIBS_FOUND),yes)
+ifneq ($(filter-out $(NOLIB_GOALS),$(or $(MAKECMDGOALS),all)),)
+$(error the development files of libkmod, libpci or zlib are missing: run 'make deps' (as root) first)
+endif
+endif
 
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libkmod libpci zlib 2>/dev/null)
 KMOD_LIBS := $(shell $(PKG_CONFIG) --libs libkmod 2>/dev/null)
@@ -88,21 +100,40 @@ deps:
 
 CHECK_BUILD ?= build/asan
 
-check: deps
+# These install their packages first, then build in a sub-make, which reads
+# the library flags from pkg-config only once the libraries are there.
+check:
+	@sh tools/deps.sh check
 	$(MAKE) BUILD=$(CHECK_BUILD) EXTRA_CFLAGS="$(SAN_FLAGS)" tests-build
 	AV_BUILD=$(CHECK_BUILD) AV_SRCDIR=. ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(CHECK_BUILD)/testsuite $(TESTS)
 
-qemu-check: deps all
+qemu-check:
 	@sh tools/deps.sh qemu
+	$(MAKE) all
 	sh qemu-tests/run.sh
 
-bench: deps all
+bench:
 	@sh tools/deps.sh bench
+	$(MAKE) all
 	sh bench/run.sh
 
-demo: deps all
+demo:
+	@sh tools/deps.sh build
+	$(MAKE) all
 	sh tools/demo.sh
+
+# dpkg-buildpackage writes beside the source tree: build in a copy under
+# $(DEB_DIR) so the package and its .changes land there, not above the repo.
+DEB_DIR ?= $(BUILD)/deb
+deb:
+	@sh tools/deps.sh deb
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	tar -c --exclude=./build --exclude=./$(BUILD) --exclude=./.git --exclude=./qemu-tests/cache \
+		--exclude=./qemu-tests/work . | tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(BIND_SRCS) $(GRUB_SRCS) $(TEST_SRCS) $(TOOL_SRCS) \
@@ -143,4 +174,4 @@ uninstall-files:
 clean:
 	rm -rf build
 
-.PHONY: all deps check qemu-check bench demo format install uninstall-files clean tests-build
+.PHONY: all deps check qemu-check bench demo deb format install uninstall-files clean tests-build

@@ -1,21 +1,41 @@
 #!/bin/sh
 # Install what a target needs with apt-get, only when something is missing.
-# Usage: deps.sh build|qemu|bench
+# Usage: deps.sh SET...   (build, check, deb, qemu, bench)
+#
+# Each set is what its target needs and no more; none replaces a package the
+# machine's boot depends on, except qemu and bench, whose guests need
+# busybox-static (it replaces busybox) and initramfs-tools' mkinitramfs.
 set -eu
 
-build="gcc make patch xz-utils pkg-config libpci-dev libkmod-dev zlib1g-dev pci.ids pciutils kmod grub-common busybox-static cpio initramfs-tools zstd"
-qemu="qemu-system-x86 qemu-utils busybox-static initramfs-tools kmod cpio grub-pc-bin grub-common grub2-common xorriso mtools fdisk e2fsprogs util-linux zstd dpkg-dev libc6-dev"
+# Building auto-vfio and listing devices (make, make demo).
+build="gcc make libc6-dev pkg-config libpci-dev libkmod-dev zlib1g-dev pci.ids"
+# The tests (make check): GNU patch checks the diffs, grub-common's
+# grub-script-check and grub-mkconfig_lib the GRUB code, lspci and depmod the
+# fake trees, cpio/zstd/xz the initramfs reader.
+check="patch pciutils kmod grub-common cpio zstd xz-utils"
+# The Debian package (make deb).
+deb="dpkg-dev debhelper fakeroot"
+# The QEMU tests (make qemu-check): the guests, their initramfs and disks;
+# busybox-static because the guests' root has no shared libraries; lintian
+# checks the package they install.
+qemu="qemu-system-x86 qemu-utils busybox-static initramfs-tools kmod cpio grub-pc-bin grub-common grub2-common xorriso mtools fdisk e2fsprogs util-linux zstd lintian"
 bench="pciutils busybox-static"
 
-case "${1:-build}" in
-build) want=$build ;;
-qemu) want="$build $qemu" ;;
-bench) want="$build $qemu $bench" ;; # the binder and GRUB benchmarks boot guests, make disks
-*) echo "deps.sh: unknown set '$1' (build, qemu, bench)" >&2; exit 2 ;;
-esac
+want=""
+for set in "${@:-build}"; do
+	case $set in
+	build) want="$want $build" ;;
+	check) want="$want $build $check" ;;
+	deb) want="$want $build $deb" ;;
+	qemu) want="$want $build $deb $qemu" ;;
+	bench) want="$want $build $deb $qemu $bench" ;; # the binder and GRUB benchmarks boot guests, make disks
+	*) echo "deps.sh: unknown set '$set' (build, check, deb, qemu, bench)" >&2; exit 2 ;;
+	esac
+done
 
 missing=""
 for p in $want; do
+	case " $missing " in *" $p "*) continue ;; esac
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$st" in
 	*" installed") ;;
