@@ -11,6 +11,7 @@
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # initramfs-tools and GRUB only look in these places, whatever PREFIX is.
 INITRAMFS_TOOLS_DIR ?= /usr/share/initramfs-tools
 GRUBD_DIR ?= /etc/grub.d
@@ -147,6 +148,8 @@ install: all
 	done
 	@set -e; for f in $(wildcard man/*.8); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man8/; done
 	@set -e; for f in $(wildcard man/*.5); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/; done
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 completion/auto-vfio $(DESTDIR)$(BASHCOMPDIR)/auto-vfio
 	@set -e; if [ -e hooks/auto-vfio ]; then \
 		install -d $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/hooks; \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' hooks/auto-vfio > $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/hooks/auto-vfio; \
@@ -170,6 +173,7 @@ uninstall-files:
 	rm -f $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/init-top/auto-vfio*
 	rm -f $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/init-premount/auto-vfio*
 	rm -f $(DESTDIR)$(GRUBD_DIR)/*_auto-vfio
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/auto-vfio
 
 clean:
 	rm -rf build

@@ -55,4 +55,5 @@ AV_TEST_T(install_into_destdir, 300)
 	CHECK(tu_exists(tu_fmt("%s/opt/av/share/man/man8/auto-vfio.8", d)));
 	CHECK(tu_exists(tu_fmt("%s/opt/av/share/man/man8/auto-vfio-bind.8", d)));
 	CHECK(tu_exists(tu_fmt("%s/opt/av/share/man/man5/auto-vfio.conf.5", d)));
+	CHECK(tu_exists(tu_fmt("%s/opt/av/share/bash-completion/completions/auto-vfio", d)));
 }
