@@ -107,6 +107,7 @@ check:
 	@sh tools/deps.sh check
 	$(MAKE) BUILD=$(CHECK_BUILD) EXTRA_CFLAGS="$(SAN_FLAGS)" tests-build
 	AV_BUILD=$(CHECK_BUILD) AV_SRCDIR=. ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(CHECK_BUILD)/testsuite $(TESTS)
 
 qemu-check:
