@@ -5,6 +5,7 @@
 #   qt_kernel           unpack the real Debian -amd64 kernel into the cache;
 #                       sets QT_KVER, QT_KDIR, QT_VMLINUZ
 #   qt_install_project  build and install auto-vfio into $QT_DESTDIR (PREFIX=/usr)
+#   qt_build_deb        build the Debian package; its path in $QT_DEB
 #   qt_mkinitramfs OUT CONFDIR
 #                       run the real mkinitramfs for $QT_KVER, with the
 #                       unpacked kernel and our installed files bind-mounted
@@ -100,6 +101,17 @@ qt_install_project() {
 	# PREFIX here too: make does not rebuild objects when only flags change.
 	make -s -C "$QT_SRC" BUILD="$QT_BUILD" PREFIX=/usr all >&2
 	make -s -C "$QT_SRC" BUILD="$QT_BUILD" install DESTDIR="$QT_DESTDIR" PREFIX=/usr >&2
+}
+
+# qt_build_deb: build the Debian package (make deb) into $QT_DEB_DIR and set
+# QT_DEB to its path.
+QT_DEB_DIR=${QT_DEB_DIR:-$QT_DIR/work/deb}
+qt_build_deb() {
+	mkdir -p "$(dirname "$QT_DEB_DIR")"
+	make -s -C "$QT_SRC" DEB_DIR="$QT_DEB_DIR" deb >"$QT_DEB_DIR.log" 2>&1 ||
+		{ tail -n 30 "$QT_DEB_DIR.log" >&2; qt_die "make deb failed"; }
+	QT_DEB=$(ls "$QT_DEB_DIR"/auto-vfio_*_amd64.deb 2>/dev/null | head -n 1)
+	[ -n "$QT_DEB" ] || qt_die "make deb made no auto-vfio_*_amd64.deb in $QT_DEB_DIR"
 }
 
 # ---------------------------------------------------------------- initramfs
