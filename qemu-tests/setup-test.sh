@@ -8,9 +8,10 @@
 #   sh qemu-tests/setup-test.sh
 #   QT_TIMEOUT=150                      seconds per guest
 #
-# The programs run in a chroot on the disk, inside a private mount namespace
-# where the host's /usr, /bin, /sbin and /lib cover the guest's busybox and
-# our installed files cover the host's. auto-vfio reads the guest's hardware
+# auto-vfio is the Debian package (make deb), installed on the disk by the
+# real dpkg. The programs run in a chroot on the disk, inside a private mount
+# namespace where the host's /usr, /bin, /sbin and /lib cover the guest's
+# busybox and the package's files, from the disk, cover the host's. auto-vfio reads the guest's hardware
 # from /auto-vfio-root, a sysfs tree built from the report of a first boot,
 # whose etc, boot and var point at the disk's own, so what it writes is the
 # real configuration the disk boots with.
@@ -20,7 +21,8 @@ set -eu
 here=$(cd "$(dirname -- "$0")" && pwd)
 QT_WORK=${QT_WORK:-$here/work/setup}
 QT_BUILD=${QT_BUILD:-build/qemu-setup}
-QT_DESTDIR=${QT_DESTDIR:-$QT_WORK/destdir}
+# Where the chroot sees the disk's own /usr (its package files).
+QT_DESTDIR=$QT_WORK/pkgview
 . "$here/lib.sh"
 
 W=$QT_WORK
@@ -78,6 +80,9 @@ in_chroot() {
 		mnt=$1; loop=$2; part=$3; uuid=$4; destdir=$5; kdir=$6; kv=$7; oldkv=$8; w=$9
 		shift 9
 		mount --make-rprivate /
+		# The package files dpkg put on the disk, before the host covers them.
+		mkdir -p "$destdir/usr"
+		mount --bind "$mnt/usr" "$destdir/usr"
 		for d in usr bin sbin lib lib64; do
 			[ -e "/$d" ] || continue
 			mkdir -p "$mnt/$d"
@@ -163,7 +168,7 @@ has_entries() {
 }
 
 qt_kernel
-qt_install_project
+qt_build_deb
 KV=$QT_KVER
 # A second, older "kernel" (the same image): `update-initramfs -u -k all`
 # must rebuild both, and update-grub puts it in the older-kernels submenu.
@@ -236,7 +241,7 @@ grub-install --target=i386-pc --boot-directory="$mnt/boot" "$loop" >"$W/grub-ins
 # the binder really races them).
 mkdir -p "$mnt/etc/default" "$mnt/etc/grub.d"
 cp -a /etc/grub.d/. "$mnt/etc/grub.d/"
-cp "$QT_DESTDIR/etc/grub.d/42_auto-vfio" "$mnt/etc/grub.d/"
+rm -f "$mnt/etc/grub.d/"*_auto-vfio
 cat >"$mnt/etc/default/grub" <<'EOF'
 GRUB_DEFAULT=0
 GRUB_TIMEOUT=0
@@ -253,6 +258,22 @@ cp -a /etc/udev "$mnt/etc/"
 mkdir -p "$mnt/etc/modprobe.d"
 cp "$W/conf/initramfs.conf" "$W/conf/modules" "$mnt/etc/initramfs-tools/"
 cp /etc/ld.so.cache "$mnt/etc/"
+
+# The package, installed by dpkg into the disk's own database. Its
+# dependencies are the host's, which the chroot sees; the maintainer scripts
+# run outside the chroot with DPKG_ROOT set, as dpkg --root does.
+mkdir -p "$mnt/var/lib/dpkg/info" "$mnt/var/lib/dpkg/updates" "$mnt/var/lib/dpkg/triggers"
+: >"$mnt/var/lib/dpkg/status"
+: >"$mnt/var/lib/dpkg/available"
+if dpkg --root="$mnt" --force-depends --force-script-chrootless -i "$QT_DEB" >"$W/dpkg-install.out" 2>&1 &&
+	dpkg --root="$mnt" -s auto-vfio 2>/dev/null | grep -q '^Status: install ok installed' &&
+	[ -x "$mnt/usr/sbin/auto-vfio" ] && [ -x "$mnt/etc/grub.d/42_auto-vfio" ] &&
+	[ -x "$mnt/usr/share/initramfs-tools/hooks/auto-vfio" ]; then
+	qt_pass "dpkg installs $(basename "$QT_DEB") on the disk"
+else
+	qt_fail "dpkg installs $(basename "$QT_DEB") on the disk"
+	show "$W/dpkg-install.out"
+fi
 
 # The guest's hardware as a sysfs tree; etc, boot and var are the disk's own.
 fake=$mnt/auto-vfio-root
