@@ -13,8 +13,8 @@ build="gcc make libc6-dev pkg-config libpci-dev libkmod-dev zlib1g-dev pci.ids"
 # grub-script-check and grub-mkconfig_lib the GRUB code, lspci and depmod the
 # fake trees, cpio/zstd/xz the initramfs reader.
 check="patch pciutils kmod grub-common cpio zstd xz-utils"
-# The Debian package (make deb).
-deb="dpkg-dev debhelper fakeroot"
+# The Debian package (make deb); dpkg-buildpackage wants build-essential.
+deb="build-essential dpkg-dev debhelper fakeroot"
 # The QEMU tests (make qemu-check): the guests, their initramfs and disks;
 # busybox-static because the guests' root has no shared libraries; lintian
 # checks the package they install, bash-completion runs its completion.
