@@ -243,9 +243,11 @@ void av_cand_print(FILE *f, const struct av_cli *cli, const struct av_machine *m
 	if (line[0])
 		fprintf(f, "%*s+ %s\n", 8, "", line);
 	if (!c->safe) {
-		av_grub_sanitize(c->reason, line, sizeof(line));
+		char why[1024]; /* whole: it is the answer to "why not?" */
+
+		av_grub_sanitize(c->reason, why, sizeof(why));
 		fprintf(f, "%*s%sunsafe:%s %s\n", 8, "", av_color(cli, AV_RED),
-			av_color(cli, AV_RESET), line);
+			av_color(cli, AV_RESET), why);
 	}
 }
 
