@@ -22,8 +22,8 @@
 #      cold        driverless and the vfio modules unloaded: both load them
 #      repeat      everything on vfio-pci already (the init-premount pass)
 #    and, to show where the time goes: startup (binder with auto_vfio=off vs
-#    'sh -c :'), loader (an empty program linked with libc only, as the
-#    binder is, vs linked with libkmod, as it was), modprobe (kmod's
+#    'sh -c :'), loader (an empty program static, linked with libc only as
+#    the binder is, and linked with libkmod as it was), modprobe (kmod's
 #    'modprobe vfio-pci' when it is loaded already).
 # 2. Size: the compressed initramfs with our hook, minus the same initramfs
 #    with only the vfio modules added: what the hook costs beyond them.
@@ -112,6 +112,7 @@ copy_libs "$kmod"
 echo 'int main(void) { return 0; }' >"$QT_WORK/empty.c"
 gcc -O2 -o "$root/bin/empty-kmod" "$QT_WORK/empty.c" -Wl,--no-as-needed -lkmod
 gcc -O2 -o "$root/bin/empty-libc" "$QT_WORK/empty.c"
+gcc -O2 -static -o "$root/bin/empty-static" "$QT_WORK/empty.c"
 
 # vfio modules, for both contenders to load (cold) or find loaded.
 kmods=$root/lib/modules/$QT_KVER
@@ -194,6 +195,7 @@ while [ "$i" -le "$ROUNDS" ]; do
 	echo "QT-BENCH startup shell $(mono-time /bin/sh -c : 2>/dev/null)"
 	echo "QT-BENCH loader binder $(mono-time /bin/empty-libc 2>/dev/null)"
 	echo "QT-BENCH loader shell $(mono-time /bin/empty-kmod 2>/dev/null)"
+	echo "QT-BENCH loader static $(mono-time /bin/empty-static 2>/dev/null)"
 	echo "QT-BENCH modprobe shell $(mono-time /sbin/modprobe vfio-pci 2>/dev/null)"
 	i=$((i + 1))
 done
@@ -257,5 +259,5 @@ awk -v b="$(median repeat binder)" 'BEGIN {
 }'
 echo "where the time goes:"
 echo "  startup   binder with auto_vfio=off $(ms "$(median startup binder)"), sh -c : $(ms "$(median startup shell)")"
-echo "  loader    empty program linked with libc only $(ms "$(median loader binder)"), with libkmod $(ms "$(median loader shell)")"
+echo "  loader    empty program static $(ms "$(median loader static)"), linked with libc only $(ms "$(median loader binder)"), with libkmod $(ms "$(median loader shell)")"
 echo "  modprobe  kmod's modprobe vfio-pci, loaded already: $(ms "$(median modprobe shell)")"
