@@ -787,6 +787,40 @@ AV_TEST(grub_hardware_changed)
 	tu_result_free(&res);
 }
 
+/* GRUB_TOP_LEVEL moves a kernel to the top only when the installed 10_linux does that. */
+AV_TEST(grub_top_level_follows_10_linux)
+{
+	const char *r = desktop();
+	const char *gen = tu_fmt("%s/10_linux", tu_tmpdir());
+	const char *env[] = {"GRUB_TOP_LEVEL=/boot/vmlinuz-6.1.0-9-amd64", NULL};
+	char *prog = tu_prog("auto-vfio-grub");
+	const char *with[] = {prog, "--root", r, "--linux-gen", gen, NULL};
+	const char *without[] = {prog, "--root", r, NULL};
+	struct entry *e = calloc(64, sizeof(*e));
+	struct tu_result res;
+	size_t n;
+
+	conf(r, BASE_CONF "select = 0000:02:00.0@1002:73bf\n");
+	/* GRUB 2.12's 10_linux: reverse_sorted_list=$(grub_move_to_front "$GRUB_TOP_LEVEL" ...) */
+	tu_write(gen,
+		 "#! /bin/sh\nquick_boot=\"0\"\nif [ \"x$GRUB_TOP_LEVEL\" != x ]; then :; fi\n");
+	tu_run(&res, with, env, NULL);
+	CHECK_INT(res.status, 0);
+	parse_entries(res.out, e, 64, &n);
+	CHECK_INT(n, 6);
+	CHECK_CONTAINS(e[0].title, "with Linux 6.1.0-9-amd64 (");
+	CHECK_STR(e[0].id, "auto-vfio-host-0000:02:00.0");
+	CHECK_STR(e[2].id, "auto-vfio-6.1.0-18-amd64-host-0000:02:00.0");
+	tu_result_free(&res);
+	/* Debian 12's 10_linux knows nothing of it: the newest kernel stays on top */
+	tu_run(&res, without, env, NULL);
+	CHECK_INT(res.status, 0);
+	parse_entries(res.out, e, 64, &n);
+	CHECK_CONTAINS(e[0].title, "with Linux " NEWEST " (");
+	tu_result_free(&res);
+	free(e);
+}
+
 /* ---- the shell shim ---- */
 
 static void run_shim(struct tu_result *res, const char *root, const char *backend)
