@@ -720,6 +720,17 @@ AV_TEST(grub_chroot_without_sys_entries_from_config)
 	CHECK_INT(count(res.out, "\tlinux\t"), 3);
 	CHECK_INT(grub_check(res.out), 0);
 	tu_result_free(&res);
+
+	/* the last grub.cfg kept 01:00.0 for the host: that entry and its id stay */
+	tu_write(tu_fmt("%s/boot/grub/grub.cfg", r),
+		 "menuentry 'x' --class os --id 'auto-vfio-host-0000:01:00.0' {\n}\n");
+	run_grub(&res, r, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_CONTAINS(res.out, "--id 'auto-vfio-host-0000:01:00.0' {");
+	CHECK_CONTAINS(res.out, " auto_vfio.bind=0000:05:00.0@1b21:2142\n");
+	CHECK_INT(count(res.out, "\tlinux\t"), 6);
+	CHECK_INT(grub_check(res.out), 0);
+	tu_result_free(&res);
 }
 
 /* The top-level ids stay the same across a kernel upgrade; the old kernel moves down. */

@@ -29,6 +29,7 @@
 
 #include "cmdline.h"
 #include "config.h"
+#include "fileops.h"
 #include "grubemit.h"
 #include "kernels.h"
 #include "machine.h"
@@ -848,12 +849,15 @@ static void kernel_order(const struct emitter *e, struct av_kernel *k, size_t nk
 /*
  * Without live IOMMU groups (a chroot, recovery, the IOMMU off) the config is
  * the truth: a model with one safe group per selected device, classes and
- * names from sysfs when the device is there with the selected ID. The binder
+ * names from sysfs when the device is there with the selected ID. A device
+ * sysfs does not show (a chroot without /sys) is a GPU the host can keep when
+ * the last grub.cfg had an entry keeping it, so the ids stay. The binder
  * checks every device again at boot.
  */
-static int config_machine(const struct av_config *cfg, const struct av_machine *live,
-			  struct av_machine **out)
+static int config_machine(const struct av_ctx *ctx, const struct av_config *cfg,
+			  const struct av_machine *live, struct av_machine **out)
 {
+	struct av_file last = {0};
 	struct av_machine *m = calloc(1, sizeof(*m));
 	size_t n = 0;
 
@@ -864,6 +868,8 @@ static int config_machine(const struct av_config *cfg, const struct av_machine *
 	m->devs = calloc(cfg->nselect + 1, sizeof(*m->devs));
 	m->groups = calloc(cfg->nselect + 1, sizeof(*m->groups));
 	if (!m->devs || !m->groups)
+		goto nomem;
+	if (av_file_read(ctx, "/boot/grub/grub.cfg", &last) == -ENOMEM)
 		goto nomem;
 	for (size_t i = 0; i < cfg->nselect; i++) {
 		const struct av_sel *sel = &cfg->select[i];
@@ -883,6 +889,15 @@ static int config_machine(const struct av_config *cfg, const struct av_machine *
 		d->device = sel->device;
 		d->class = ld ? ld->class : 0;
 		d->cls = ld ? ld->cls : 0;
+		if (!ld && last.exists) {
+			char id[64];
+
+			snprintf(id, sizeof(id), "-host-%s' {", d->address);
+			if (strstr(last.data, id)) {
+				d->class = 0x030000;
+				d->cls = 0x0300;
+			}
+		}
 		d->revision = -1;
 		d->group = (int)n;
 		d->companion_of = AV_NONE;
@@ -913,11 +928,14 @@ static int config_machine(const struct av_config *cfg, const struct av_machine *
 		m->groups[i].ndevs = 1;
 		m->ngroups = i + 1;
 	}
+	av_file_release(&last);
 	*out = m;
 	return 0;
 nomem:
-	m->ndevs = n + 1; /* the device half filled in, too */
+	if (m->devs)
+		m->ndevs = n + 1; /* the device half filled in, too */
 nomem_groups:
+	av_file_release(&last);
 	av_machine_free(m);
 	return -ENOMEM;
 }
@@ -1098,7 +1116,7 @@ int main(int argc, char **argv)
 			 err < 0 ? "no PCI devices under /sys" : "IOMMU off or not visible");
 		e.note = note;
 		fprintf(stderr, "%s: %s\n", PROG, note);
-		if (config_machine(&cfg, live, &m) < 0)
+		if (config_machine(&ctx, &cfg, live, &m) < 0)
 			goto oom;
 	}
 	if (plan_build(&ctx, m, &cfg, &plan) < 0)
