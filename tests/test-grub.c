@@ -798,6 +798,61 @@ AV_TEST(grub_hardware_changed)
 	tu_result_free(&res);
 }
 
+/* Bodies copied from 10_linux's part of the grub.cfg being written, in its order. */
+AV_TEST(grub_bodies_copied_from_10_linux)
+{
+	const char *r = desktop();
+	const char *menu = tu_fmt("%s/grub.cfg.new", tu_tmpdir());
+	char *prog = tu_prog("auto-vfio-grub");
+	const char *argv[] = {prog,	     "--root",	      r,   "--menu", menu,
+			      "--linux-gen", "/gen/10_linux", NULL};
+	struct entry *e = calloc(64, sizeof(*e));
+	struct tu_result res;
+	size_t n;
+
+	conf(r, BASE_CONF "select = 0000:02:00.0@1002:73bf\n");
+	tu_write(menu,
+		 "### BEGIN /gen/00_header ###\nset default=0\n### END /gen/00_header ###\n\n"
+		 "### BEGIN /gen/10_linux ###\n"
+		 "menuentry 'Debian' $menuentry_id_option 'gnulinux-simple-u' {\n\tSIMPLE\n}\n"
+		 "submenu 'Advanced' $menuentry_id_option 'gnulinux-advanced-u' {\n"
+		 "\tmenuentry 'D, with Linux 6.1.0-9-amd64' $menuentry_id_option "
+		 "'gnulinux-6.1.0-9-amd64-advanced-u' {\n"
+		 "\t\trecordfail\n\t\tcryptomount -u c0ffee\n"
+		 "\t\tlinux\t/vmlinuz-6.1.0-9-amd64 root=/dev/mapper/r ro  quiet\n"
+		 "\t\tinitrd\t/ucode.img /initrd.img-6.1.0-9-amd64\n\t}\n"
+		 "\tmenuentry 'D, with Linux 6.1.0-9-amd64 (recovery mode)' $menuentry_id_option "
+		 "'gnulinux-6.1.0-9-amd64-recovery-u' {\n\t\tRECOVERY\n\t}\n"
+		 "\tmenuentry 'D, with Linux 6.1.0-10-amd64' $menuentry_id_option "
+		 "'gnulinux-6.1.0-10-amd64-advanced-u' {\n"
+		 "\t\tlinux\t/vmlinuz-6.1.0-10-amd64 root=/dev/mapper/r ro  quiet\n"
+		 "\t\tinitrd\t/initrd.img-6.1.0-10-amd64\n\t}\n"
+		 "}\n### END /gen/10_linux ###\n");
+	tu_run(&res, argv, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_CONTAINS(res.err, "10_linux wrote no entry for " NEWEST);
+	CHECK_CONTAINS(res.err, "(bodies from 10_linux's entries)");
+	CHECK_NOT_CONTAINS(res.out, "SIMPLE");
+	CHECK_NOT_CONTAINS(res.out, "RECOVERY");
+	parse_entries(res.out, e, 64, &n);
+	CHECK_INT(n, 4);
+	/* 10_linux's order: 6.1.0-9 is the one it put first */
+	CHECK_STR(e[0].id, "auto-vfio-host-0000:02:00.0");
+	CHECK_CONTAINS(e[0].title, "with Linux 6.1.0-9-amd64 (");
+	CHECK_STR(e[0].linux_line,
+		  "linux\t/vmlinuz-6.1.0-9-amd64 root=/dev/mapper/r ro  quiet intel_iommu=on");
+	CHECK_STR(e[1].linux_line, "linux\t/vmlinuz-6.1.0-9-amd64 root=/dev/mapper/r ro  quiet "
+				   "intel_iommu=on auto_vfio.bind=0000:02:00.0@1002:73bf,"
+				   "0000:02:00.1@1002:ab28");
+	CHECK_CONTAINS(res.out, "\trecordfail\n\tcryptomount -u c0ffee\n\tlinux\t");
+	CHECK_CONTAINS(res.out, "\tinitrd\t/ucode.img /initrd.img-6.1.0-9-amd64\n}\n");
+	CHECK_CONTAINS(e[2].title, "with Linux 6.1.0-10-amd64 (");
+	CHECK_INT(e[2].depth, 1);
+	CHECK_INT(grub_check(res.out), 0);
+	tu_result_free(&res);
+	free(e);
+}
+
 /* GRUB_TOP_LEVEL moves a kernel to the top only when the installed 10_linux does that. */
 AV_TEST(grub_top_level_follows_10_linux)
 {

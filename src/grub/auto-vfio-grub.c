@@ -1151,6 +1151,25 @@ int main(int argc, char **argv)
 	while (e.boot[0] && e.boot[strlen(e.boot) - 1] == '/')
 		e.boot[strlen(e.boot) - 1] = '\0';
 	kernel_order(&e, k, (size_t)nk);
+	if (o.menu) {
+		/* the shim computed no device access: a body comes from 10_linux or not at all */
+		int kept = 0;
+
+		for (int i = 0; i < nk; i++) {
+			if (body_of(e.bodies, e.nbodies, k[i].version)) {
+				k[kept++] = k[i];
+				continue;
+			}
+			av_warn(&ctx, "10_linux wrote no entry for %s; no auto-vfio entries for it",
+				k[i].version);
+			av_kernels_free_one(&k[i]);
+		}
+		nk = kept;
+		if (!nk) {
+			ret = nothing(&ctx, "10_linux wrote no entry for any kernel");
+			goto out;
+		}
+	}
 	e.f = open_memstream(&menu, &menulen);
 	if (!e.f)
 		goto oom;
