@@ -682,10 +682,11 @@ AV_TEST(grub_no_iommu_entries_from_config)
 	/* IOMMU off: the devices are there, without groups */
 	dev(r, "0000:00:02.0", 0x8086, 0x3e92, 0x030000, FAKESYS_NO_GROUP);
 	dev(r, "0000:01:00.0", 0x10de, 0x1b81, 0x030000, FAKESYS_NO_GROUP);
+	dev(r, "0000:01:00.1", 0x10de, 0x10f0, 0x040300, FAKESYS_NO_GROUP);
 	dev(r, "0000:05:00.0", 0x1b21, 0x2142, 0x0c0330, FAKESYS_NO_GROUP);
 	make_boot(r, kernels);
-	conf(r, BASE_CONF "select = 0000:01:00.0@10de:1b81\nselect = 0000:00:02.0@8086:3e92\n"
-			  "select = 0000:05:00.0@1b21:2142\n");
+	conf(r, BASE_CONF "select = 0000:01:00.0@10de:1b81\nselect = 0000:01:00.1@10de:10f0\n"
+			  "select = 0000:00:02.0@8086:3e92\nselect = 0000:05:00.0@1b21:2142\n");
 	run_grub(&res, r, NULL, NULL);
 	CHECK_INT(res.status, 0);
 	CHECK_NOT_CONTAINS(res.err, "warning");
@@ -695,10 +696,14 @@ AV_TEST(grub_no_iommu_entries_from_config)
 	CHECK_CONTAINS(res.out, "--id 'auto-vfio-host-0000:00:02.0' {");
 	CHECK_CONTAINS(res.out, "--id 'auto-vfio-host-0000:01:00.0' {");
 	CHECK_CONTAINS(res.out, "--id 'auto-vfio-headless' {");
+	/* the GPU's audio function goes with it, kept or bound */
 	CHECK_CONTAINS(res.out, " intel_iommu=on auto_vfio.bind=0000:01:00.0@10de:1b81,"
+				"0000:01:00.1@10de:10f0,0000:05:00.0@1b21:2142\n");
+	CHECK_CONTAINS(res.out, " intel_iommu=on auto_vfio.bind=0000:00:02.0@8086:3e92,"
 				"0000:05:00.0@1b21:2142\n");
 	CHECK_CONTAINS(res.out, " intel_iommu=on auto_vfio.bind=0000:00:02.0@8086:3e92,"
-				"0000:01:00.0@10de:1b81,0000:05:00.0@1b21:2142\n");
+				"0000:01:00.0@10de:1b81,0000:01:00.1@10de:10f0,"
+				"0000:05:00.0@1b21:2142\n");
 	CHECK_INT(count(res.out, "\tlinux\t"), 3 * 3);
 	CHECK_INT(grub_check(res.out), 0);
 	tu_result_free(&res);

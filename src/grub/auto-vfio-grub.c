@@ -851,8 +851,9 @@ static void kernel_order(const struct emitter *e, struct av_kernel *k, size_t nk
  * the truth: a model with one safe group per selected device, classes and
  * names from sysfs when the device is there with the selected ID. A device
  * sysfs does not show (a chroot without /sys) is a GPU the host can keep when
- * the last grub.cfg had an entry keeping it, so the ids stay. The binder
- * checks every device again at boot.
+ * the last grub.cfg had an entry keeping it, so the ids stay; the other
+ * selected functions of a GPU's slot go with it. The binder checks every
+ * device again at boot.
  */
 static int config_machine(const struct av_ctx *ctx, const struct av_config *cfg,
 			  const struct av_machine *live, struct av_machine **out)
@@ -927,6 +928,12 @@ static int config_machine(const struct av_ctx *ctx, const struct av_config *cfg,
 		m->groups[i].devs[0] = i;
 		m->groups[i].ndevs = 1;
 		m->ngroups = i + 1;
+		/* the other functions of a GPU's slot go with it, as with a live model */
+		for (size_t j = 0; j < n && !m->devs[i].gpu; j++)
+			if (m->devs[j].gpu && m->devs[j].addr.domain == m->devs[i].addr.domain &&
+			    m->devs[j].addr.bus == m->devs[i].addr.bus &&
+			    m->devs[j].addr.dev == m->devs[i].addr.dev)
+				m->devs[i].companion_of = j;
 	}
 	av_file_release(&last);
 	*out = m;
