@@ -581,3 +581,77 @@ AV_TEST(setup_multiboot_checks_the_entries)
 	CHECK_CONTAINS(res.out, "Done.");
 	tu_result_free(&res);
 }
+
+/* A machine whose files carry owners and modes of their own, with the extras' files. */
+static char *machine_with_extras(void)
+{
+	char *r = machine();
+	char *qemu = tu_fmt("%s/etc/libvirt/qemu.conf", r);
+
+	tu_write(tu_fmt("%s/proc/meminfo", r), "MemTotal:       32768000 kB\n");
+	tu_write(qemu, tu_read(tu_fmt("%s/tests/data/qemu.conf", tu_srcdir())));
+	CHECK_INT(chown(qemu, 64055, 108), 0);
+	CHECK_INT(chmod(qemu, 0600), 0);
+	tu_write(tu_fmt("%s/etc/default/zramswap", r),
+		 tu_read(tu_fmt("%s/tests/data/zramswap", tu_srcdir())));
+	tu_write(tu_fmt("%s/var/lib/dpkg/status", r),
+		 "Package: zram-tools\nStatus: install ok installed\nVersion: 0.3.3.1-1.1\n");
+	tu_mkdirs(tu_fmt("%s/dev/input", r));
+	tu_symlink("../event3", tu_fmt("%s/dev/input/by-id/usb-Cherry_Keyboard-event-kbd", r));
+	return r;
+}
+
+#define SETUP_ALL                                                                                  \
+	"setup", "--static", "--select", "03:00.0", "--hugepages=2M", "--evdev", "--zram", "--yes"
+
+/*
+ * Kill setup at every disk step, then uninstall; kill uninstall at every
+ * step, then uninstall again; kill a second setup over a first one. Every
+ * time the last uninstall exits 0 and the tree is the one before the first
+ * setup, byte for byte, modes and owners included.
+ */
+AV_TEST_T(setup_uninstall_kill_sweep, 900)
+{
+	unsigned kills[3] = {0};
+
+	for (int phase = 0; phase < 3; phase++) {
+		for (unsigned at = 1;; at++) {
+			char *r = machine_with_extras(), *orig = digest(r);
+			char *fault = tu_fmt("AUTO_VFIO_FAULT=%u:kill", at);
+			const char *env[] = {fault, NULL};
+			struct tu_result res;
+			bool killed;
+			int st;
+
+			if (phase == 0) {
+				st = RUN(&res, r, env, SETUP_ALL);
+			} else if (phase == 1) {
+				CHECK_INT(RUN(&res, r, NULL, SETUP_ALL), 0);
+				tu_result_free(&res);
+				st = RUN(&res, r, env, "uninstall");
+			} else {
+				CHECK_INT(RUN(&res, r, NULL, SETUP_ALL), 0);
+				tu_result_free(&res);
+				st = RUN(&res, r, env, "setup", "--multiboot", "--select",
+					 "03:00.0,04:00.0", "--hugepages=2M", "--yes");
+			}
+			tu_result_free(&res);
+			CHECK_MSG(st == 0 || st == 128 + SIGKILL, "phase %d, %s: status %d", phase,
+				  fault, st);
+			killed = st != 0;
+			st = RUN(&res, r, NULL, "uninstall");
+			CHECK_MSG(st == 0, "phase %d, after %s: uninstall exits %d: %s", phase,
+				  fault, st, res.err);
+			tu_result_free(&res);
+			CHECK_MSG(strcmp(digest(r), orig) == 0,
+				  "phase %d: not restored after %s:\n%s\nexpected\n%s", phase,
+				  fault, digest(r), orig);
+			if (!killed)
+				break; /* past the last step */
+			kills[phase]++;
+			CHECK(at < 200);
+		}
+	}
+	printf("kill sweep: setup %u, uninstall %u, setup over setup %u kill points\n", kills[0],
+	       kills[1], kills[2]);
+}
