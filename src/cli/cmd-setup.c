@@ -484,11 +484,17 @@ static int apply(struct setup *s, const struct av_plan *plan)
 
 	for (size_t i = 0; i < plan->n && !err; i++) {
 		err = av_file_read(ctx, plan->f[i].path, &before[i]);
-		if (err < 0) {
+		if (err == -ELOOP)
+			fprintf(stderr,
+				"%s: %s%s is a symbolic link: auto-vfio does not write through "
+				"links; put the file itself there (or remove the link) and run "
+				"again\n",
+				s->cli->prog, ctx->root, plan->f[i].path);
+		else if (err < 0)
 			fprintf(stderr, "%s: %s%s: %s\n", s->cli->prog, ctx->root, plan->f[i].path,
 				strerror(-err));
+		if (err < 0)
 			break;
-		}
 		if (av_plan_check_dropin(ctx, &s->man, plan->f[i].path, &before[i]) < 0) {
 			rc = AV_EXIT_FOREIGN;
 			goto out;
