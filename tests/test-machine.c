@@ -488,3 +488,24 @@ AV_TEST(list_driver_names_sanitized_and_json_strict)
 	CHECK_CONTAINS(res.out, "\"bad\xef\xbf\xbd");
 	tu_result_free(&res);
 }
+
+/* A NUL byte in an attribute is named as such, not as a character-set error. */
+AV_TEST(list_nul_in_attribute_named)
+{
+	const char *r = tu_tmpdir();
+	char *prog = tu_prog("auto-vfio");
+	const char *argv[] = {prog, "--root", r, "list", NULL};
+	struct tu_result res;
+	FILE *f;
+
+	dev(r, "0000:01:00.0", "10de", "1b81", "030000", 1, NULL);
+	dev(r, "0000:02:00.0", "10de", "1b81", "030000", 2, NULL);
+	f = fopen(tu_fmt("%s/sys/bus/pci/devices/0000:02:00.0/vendor", r), "w");
+	CHECK(f != NULL);
+	fwrite("0x10\0de\n", 1, 8, f);
+	fclose(f);
+	tu_run(&res, argv, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_CONTAINS(res.err, "0000:02:00.0/vendor: holds a NUL byte; device left out");
+	tu_result_free(&res);
+}

@@ -224,6 +224,7 @@ static int load_dev(const struct av_ctx *ctx, const char *name, struct av_dev *d
 			av_warn(ctx, "%s/sys/bus/pci/devices/%s/%s: %s; device left out", ctx->root,
 				name, required[i],
 				err == -EINVAL || err >= 0 ? "not a hex number in range"
+				: err == -EILSEQ	   ? "holds a NUL byte"
 							   : strerror(-err));
 			return -EINVAL;
 		}
