@@ -3,6 +3,7 @@
 #   make check           unit, fixture and install tests under ASan+UBSan
 #   make qemu-check      end-to-end boots of the real Debian kernel in QEMU
 #   make bench           benchmarks (numbers, not tests)
+#   make fuzz            libFuzzer harnesses, FUZZ_SECONDS each (clang)
 #   make demo            the main job on this machine and on a sample machine
 #   make install DESTDIR=... PREFIX=...
 
@@ -101,12 +102,24 @@ bench: deps all
 	@sh tools/deps.sh bench
 	sh bench/run.sh
 
+FUZZ_SECONDS ?= 5
+FUZZ_BUILD ?= build/fuzz
+FUZZ_LIB_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+
+fuzz: deps
+	@sh tools/deps.sh fuzz
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="-O1 -g" EXTRA_CFLAGS="$(FUZZ_LIB_FLAGS)" \
+		$(FUZZ_BUILD)/libauto-vfio.a
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CFLAGS="$(DEP_CFLAGS)" \
+		FUZZ_LIBS="$(ALL_LIBS)" sh tests/fuzz/run.sh
+
 demo: deps all
 	sh tools/demo.sh
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(BIND_SRCS) $(GRUB_SRCS) $(TEST_SRCS) $(TOOL_SRCS) \
-		$(wildcard src/*/*.h tests/lib/*.h)
+		$(wildcard src/*/*.h tests/lib/*.h tests/fuzz/*.[ch])
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
@@ -143,4 +156,4 @@ uninstall-files:
 clean:
 	rm -rf build
 
-.PHONY: all deps check qemu-check bench demo format install uninstall-files clean tests-build
+.PHONY: all deps check qemu-check bench fuzz demo format install uninstall-files clean tests-build

@@ -1,17 +1,19 @@
 #!/bin/sh
 # Install what a target needs with apt-get, only when something is missing.
-# Usage: deps.sh build|qemu|bench
+# Usage: deps.sh build|qemu|bench|fuzz
 set -eu
 
 build="gcc make patch xz-utils pkg-config libpci-dev libkmod-dev zlib1g-dev pci.ids pciutils kmod grub-common busybox-static cpio initramfs-tools zstd"
 qemu="qemu-system-x86 qemu-utils busybox-static initramfs-tools kmod cpio grub-pc-bin grub-common grub2-common xorriso mtools fdisk e2fsprogs util-linux zstd dpkg-dev libc6-dev"
 bench="pciutils busybox-static"
+fuzz="clang libclang-rt-dev" # libFuzzer and the sanitizers' runtimes
 
 case "${1:-build}" in
 build) want=$build ;;
 qemu) want="$build $qemu" ;;
 bench) want="$build $qemu $bench" ;; # the binder and GRUB benchmarks boot guests, make disks
-*) echo "deps.sh: unknown set '$1' (build, qemu, bench)" >&2; exit 2 ;;
+fuzz) want="$build $fuzz" ;;
+*) echo "deps.sh: unknown set '$1' (build, qemu, bench, fuzz)" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libFuzzer harnesses: one per parser of untrusted bytes. Each includes this
+ * header; parsers that read files get a scratch root (the root prefix) made
+ * once per process. A property that fails aborts: libFuzzer keeps the input.
+ */
+#ifndef AV_FUZZ_H
+#define AV_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctx.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+#define FUZZ_ASSERT(cond)                                                                          \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__,        \
+				#cond);                                                            \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
+
+/* @data as a NUL-terminated string (malloc'd; stops at an inner NUL, as C readers do). */
+static inline char *fuzz_str(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+
+	if (!s)
+		abort();
+	memcpy(s, data, size);
+	s[size] = '\0';
+	return s;
+}
+
+/* A scratch root for this process, with @ctx pointing at it. */
+static inline const char *fuzz_root(struct av_ctx *ctx)
+{
+	static char root[64];
+
+	if (!root[0]) {
+		snprintf(root, sizeof(root), "/tmp/auto-vfio-fuzz.XXXXXX");
+		if (!mkdtemp(root))
+			abort();
+	}
+	if (av_ctx_init(ctx, root) < 0)
+		abort();
+	return root;
+}
+
+/* Write @data to root-prefixed @abspath, making its directories. */
+static inline void fuzz_write(const struct av_ctx *ctx, const char *abspath, const void *data,
+			      size_t size)
+{
+	char path[4096];
+	FILE *f;
+
+	if (av_path(ctx, path, sizeof(path), "%s", abspath) < 0)
+		abort();
+	for (char *p = path + strlen(ctx->root) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+		abort();
+}
+
+#endif
