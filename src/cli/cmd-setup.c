@@ -443,16 +443,18 @@ static int plan_extras(struct setup *s, struct av_plan *plan)
 static void restart_services(struct setup *s, const struct av_plan *plan, const bool *changed)
 {
 	static const char *const libvirt[] = AV_LIBVIRT_UNITS;
+	enum av_zram_tool zram = av_zram_detect(&s->cli->ctx);
 
+	/* the hugepages drop-in is read at the next boot: nothing to restart */
 	for (size_t i = AV_PLAN_OWN; i < plan->n; i++) {
 		if (!changed[i])
 			continue;
 		if (strcmp(plan->f[i].path, AV_QEMU_CONF) == 0)
 			for (size_t u = 0; u < sizeof(libvirt) / sizeof(libvirt[0]); u++)
 				av_cli_restart_service(s->cli, libvirt[u]);
-		else if (strcmp(plan->f[i].path, AV_HUGEPAGES_DROPIN) != 0)
-			av_cli_restart_service(s->cli,
-					       av_zram_service(av_zram_detect(&s->cli->ctx)));
+		else if (zram != AV_ZRAM_NONE &&
+			 strcmp(plan->f[i].path, av_zram_conf_path(zram)) == 0)
+			av_cli_restart_service(s->cli, av_zram_service(zram));
 	}
 }
 

@@ -588,8 +588,8 @@ static unsigned free_saved(const struct av_txn *t)
 		struct stat st;
 
 		av_manifest_saved_path(sp, sizeof(sp), n);
-		if (av_path(t->ctx, full, sizeof(full), "%s", sp) < 0 ||
-		    (lstat(full, &st) < 0 && errno == ENOENT))
+		/* taken only when something is there; any other answer lets the write say why */
+		if (av_path(t->ctx, full, sizeof(full), "%s", sp) < 0 || lstat(full, &st) < 0)
 			return n;
 	}
 }
@@ -603,7 +603,9 @@ int av_txn_write(struct av_txn *t, const char *path, const char *data, size_t le
 	int err;
 
 	*changed = false;
-	err = read_target(t, path, &cur);
+	err = sync_flags(t);
+	if (!err)
+		err = read_target(t, path, &cur);
 	if (err < 0)
 		return err;
 	e = av_manifest_find(&t->m, path);
@@ -779,7 +781,10 @@ out:
 int av_txn_restore(struct av_txn *t, const char *path, av_restore_report report, void *data)
 {
 	struct av_manifest_entry *e = av_manifest_find(&t->m, path);
+	int err = sync_flags(t);
 
+	if (err < 0)
+		return err;
 	if (!e || e->dir || t->restored[e - t->m.e])
 		return 0;
 	return restore_one(t, (size_t)(e - t->m.e), report, data);

@@ -3,13 +3,6 @@
 #include "fuzz.h"
 #include "kconfig.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const syms[] = {"VFIO_PCI", "CONFIG_VFIO", "INTEL_IOMMU_DEFAULT_ON", ""};

@@ -6,13 +6,6 @@
 #include "fuzz.h"
 #include "manifest.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct av_manifest strict, salvage;

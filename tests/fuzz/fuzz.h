@@ -17,6 +17,7 @@
 #include "ctx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* optional: libFuzzer calls it once when a harness defines it */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define FUZZ_ASSERT(cond)                                                                          \
