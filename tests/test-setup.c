@@ -617,9 +617,9 @@ static char *machine_with_extras(void)
  */
 AV_TEST_T(setup_uninstall_kill_sweep, 900)
 {
-	unsigned kills[3] = {0};
+	unsigned kills[4] = {0};
 
-	for (int phase = 0; phase < 3; phase++) {
+	for (int phase = 0; phase < 4; phase++) {
 		for (unsigned at = 1;; at++) {
 			char *r = machine_with_extras(), *orig = digest(r);
 			char *fault = tu_fmt("AUTO_VFIO_FAULT=%u:kill", at);
@@ -634,11 +634,18 @@ AV_TEST_T(setup_uninstall_kill_sweep, 900)
 				CHECK_INT(RUN(&res, r, NULL, SETUP_ALL), 0);
 				tu_result_free(&res);
 				st = RUN(&res, r, env, "uninstall");
-			} else {
+			} else if (phase == 2) {
 				CHECK_INT(RUN(&res, r, NULL, SETUP_ALL), 0);
 				tu_result_free(&res);
 				st = RUN(&res, r, env, "setup", "--multiboot", "--select",
 					 "03:00.0,04:00.0", "--hugepages=2M", "--yes");
+			} else {
+				/* a host-tuning command on its own, then its own undo */
+				CHECK_INT(
+				    RUN(&res, r, NULL, "hugepages", "--size", "2M", "--no-update"),
+				    0);
+				tu_result_free(&res);
+				st = RUN(&res, r, env, "evdev", "--apply", "--no-restart");
 			}
 			tu_result_free(&res);
 			CHECK_MSG(st == 0 || st == 128 + SIGKILL, "phase %d, %s: status %d", phase,
@@ -657,8 +664,8 @@ AV_TEST_T(setup_uninstall_kill_sweep, 900)
 			CHECK(at < 200);
 		}
 	}
-	printf("kill sweep: setup %u, uninstall %u, setup over setup %u kill points\n", kills[0],
-	       kills[1], kills[2]);
+	printf("kill sweep: setup %u, uninstall %u, setup over setup %u, evdev %u kill points\n",
+	       kills[0], kills[1], kills[2], kills[3]);
 }
 
 /* setup, an edit, uninstall, twice: the first kept copy stays, the second gets a new name. */
