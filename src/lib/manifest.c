@@ -594,6 +594,34 @@ static unsigned free_saved(const struct av_txn *t)
 	}
 }
 
+/*
+ * A listed original whose copy is gone (an uninstall killed after removing
+ * it) while the file holds that original again: copy it anew before the file
+ * changes, or the original would be lost.
+ */
+static int ensure_copy(struct av_txn *t, const struct av_manifest_entry *e,
+		       const struct av_file *cur)
+{
+	char sp[AV_SAVED_PATH_LEN], full[PATH_MAX];
+	struct stat st;
+
+	if (e->created)
+		return 0;
+	av_manifest_saved_path(sp, sizeof(sp), e->saved);
+	if (av_path(t->ctx, full, sizeof(full), "%s", sp) < 0)
+		return -ENAMETOOLONG;
+	if (lstat(full, &st) == 0 || errno != ENOENT)
+		return 0;
+	if (!cur->exists || !e->has_orig || cur->len != e->orig_len ||
+	    av_hash(cur->data, cur->len) != e->orig_hash) {
+		av_err(t->ctx,
+		       "%s%s: its original %s%s is missing: run 'auto-vfio uninstall' first",
+		       t->ctx->root, e->path, t->ctx->root, sp);
+		return -ENOENT;
+	}
+	return av_file_put(t->ctx, t->fault, sp, cur->data, cur->len, 0600, 0, 0);
+}
+
 int av_txn_write(struct av_txn *t, const char *path, const char *data, size_t len, mode_t mode,
 		 bool *changed)
 {
@@ -648,6 +676,9 @@ int av_txn_write(struct av_txn *t, const char *path, const char *data, size_t le
 		if (!err && cur.exists)
 			err = av_file_put(t->ctx, t->fault, sp, cur.data, cur.len, 0600, 0, 0);
 	} else {
+		err = ensure_copy(t, e, &cur);
+		if (err < 0)
+			goto out;
 		t->restored[e - t->m.e] = false;
 		if (e->hash != h) {
 			e->prev = e->hash;
