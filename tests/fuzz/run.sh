@@ -13,11 +13,14 @@ failed=0
 for src in tests/fuzz/fuzz-*.c; do
 	name=$(basename "$src" .c)
 	seeds=tests/fuzz/corpus/${name#fuzz-}
+	# the Debian files the other tests use are seeds for qemu.conf too
+	extra=""
+	[ "$name" = fuzz-evdev ] && extra=tests/data
 	# shellcheck disable=SC2086
 	clang $flags -o "$build/$name" "$src" "$build/libauto-vfio.a" ${FUZZ_LIBS:-}
 	mkdir -p "$build/corpus/$name"
 	if ! "$build/$name" -max_total_time="$secs" -print_final_stats=1 \
-		-artifact_prefix="$build/$name-" "$build/corpus/$name" "$seeds" \
+		-artifact_prefix="$build/$name-" "$build/corpus/$name" "$seeds" $extra \
 		>"$build/$name.log" 2>&1; then
 		tail -n 40 "$build/$name.log" >&2
 		echo "$name: FAILED (input kept as $build/$name-*)" >&2
