@@ -347,3 +347,29 @@ AV_TEST(manifest_killed_anywhere_then_restored)
 			break;
 	}
 }
+
+/* A root composed of links at its top (etc -> a real /etc elsewhere) is used as it is. */
+AV_TEST(manifest_composed_root_accepted)
+{
+	const char *r = tu_tmpdir();
+	char *root = tu_fmt("%s/root", r), *etc = tu_fmt("%s/real-etc", r);
+	const char *path[] = {"/etc/x.conf"}, *data[] = {"x\n"};
+	struct av_manifest m;
+	struct av_ctx ctx;
+
+	tu_mkdirs(etc);
+	tu_mkdirs(tu_fmt("%s/outside", r));
+	tu_mkdirs(root);
+	tu_symlink(etc, tu_fmt("%s/etc", root));
+	ctx = ctx_at(root);
+	CHECK_INT(txn_write(&ctx, NULL, path, data, 1), 0);
+	CHECK_STR(tu_read(tu_fmt("%s/x.conf", etc)), "x\n");
+	CHECK_INT(av_manifest_load(&ctx, &m), 0);
+	av_manifest_release(&m);
+	/* below the top, a link out is still refused */
+	tu_symlink(tu_fmt("%s/outside", r), tu_fmt("%s/escape", etc));
+	path[0] = "/etc/escape/y.conf";
+	CHECK_INT(txn_write(&ctx, NULL, path, data, 1), -EXDEV);
+	CHECK_INT(txn_restore_all(&ctx, NULL), 0);
+	CHECK(!tu_exists(tu_fmt("%s/x.conf", etc)));
+}

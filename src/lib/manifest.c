@@ -95,13 +95,24 @@ static bool path_ok(const char *p)
 	return true;
 }
 
+static bool under(const char *real, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strcmp(dir, "/") == 0 ||
+	       (strncmp(real, dir, n) == 0 && (real[n] == '/' || real[n] == '\0'));
+}
+
 /*
- * The deepest existing directory above @path must resolve inside the root:
- * a symlinked directory would carry a write or a removal elsewhere.
+ * The deepest existing directory above @path must resolve inside the root,
+ * or inside what the root's top-level directory on the path resolves to: a
+ * root may be composed of links at its top (etc -> /etc), but a symlinked
+ * directory below would carry a write or a removal elsewhere. On refusal
+ * @via names the directory that leads out.
  */
 static bool inside_root(const struct av_ctx *ctx, const char *path, char *via, size_t vsize)
 {
-	char root[PATH_MAX], full[PATH_MAX], real[PATH_MAX];
+	char root[PATH_MAX], full[PATH_MAX], real[PATH_MAX], top[PATH_MAX], rtop[PATH_MAX];
 	size_t rlen;
 	char *slash;
 	struct stat st;
@@ -122,10 +133,13 @@ static bool inside_root(const struct av_ctx *ctx, const char *path, char *via, s
 	snprintf(via, vsize, "%s", full + rlen);
 	if (!realpath(full, real))
 		return false;
-	if (strcmp(root, "/") == 0 || (strncmp(real, root, strlen(root)) == 0 &&
-				       (real[strlen(root)] == '/' || real[strlen(root)] == '\0')))
+	if (under(real, root))
 		return true;
-	return false;
+	snprintf(top, sizeof(top), "%s", full);
+	slash = strchr(top + rlen + 1, '/');
+	if (slash)
+		*slash = '\0';
+	return realpath(top, rtop) && under(real, rtop);
 }
 
 static bool parse_u64(const char *s, int base, uint64_t max, uint64_t *v)
