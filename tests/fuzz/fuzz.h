@@ -11,8 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ftw.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctx.h"
 
@@ -41,15 +43,34 @@ static inline char *fuzz_str(const uint8_t *data, size_t size)
 	return s;
 }
 
-/* A scratch root for this process, with @ctx pointing at it. */
+static inline int fuzz_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static char fuzz_root_dir[64];
+
+static inline void fuzz_cleanup(void)
+{
+	nftw(fuzz_root_dir, fuzz_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A scratch root for this process, with @ctx pointing at it; removed at exit. */
 static inline const char *fuzz_root(struct av_ctx *ctx)
 {
-	static char root[64];
+	char *root = fuzz_root_dir;
 
 	if (!root[0]) {
-		snprintf(root, sizeof(root), "/tmp/auto-vfio-fuzz.XXXXXX");
+		/* memory-backed when there is one: every input is written to a file */
+		snprintf(root, sizeof(fuzz_root_dir), "%s/auto-vfio-fuzz.XXXXXX",
+			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 		if (!mkdtemp(root))
 			abort();
+		atexit(fuzz_cleanup);
 	}
 	if (av_ctx_init(ctx, root) < 0)
 		abort();

@@ -30,5 +30,4 @@ for src in tests/fuzz/fuzz-*.c; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/$name.log")
 	echo "$name: ${execs:-?} executions in ${secs}s, no failure"
 done
-rm -rf /tmp/auto-vfio-fuzz.*
 exit $failed
