@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugepages.h"
 #include "kmodutil.h"
 #include "pciclass.h"
 #include "plan.h"
@@ -379,7 +380,7 @@ int av_plan_build(const struct av_ctx *ctx, const struct av_machine *m, const st
 	out->f[0] = (struct av_plan_file){.path = AV_CONFIG_PATH, .mode = 0644};
 	out->f[1] = (struct av_plan_file){.path = AV_GRUB_DROPIN, .mode = 0644};
 	out->f[2] = (struct av_plan_file){.path = AV_MODPROBE_DROPIN, .mode = 0644};
-	out->n = 3;
+	out->n = AV_PLAN_OWN;
 	err = av_config_format(cfg, &out->f[0].data);
 	if (!err && cfg->mode != AV_MODE_NONE) {
 		err = grub_dropin(m, cfg, &r, static_ids, &out->f[1].data);
@@ -391,4 +392,23 @@ int av_plan_build(const struct av_ctx *ctx, const struct av_machine *m, const st
 	if (err < 0)
 		av_plan_release(out);
 	return err;
+}
+
+int av_plan_check_dropin(const struct av_ctx *ctx, const struct av_manifest *man, const char *path,
+			 const struct av_file *cur)
+{
+	static const char *const ours[] = {AV_GRUB_DROPIN, AV_MODPROBE_DROPIN, AV_HUGEPAGES_DROPIN};
+	bool dropin = false;
+
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		dropin |= strcmp(path, ours[i]) == 0;
+	if (!dropin || !cur->exists || av_manifest_find(man, path) ||
+	    strncmp(cur->data, AV_DROPIN_HEADER, strlen(AV_DROPIN_HEADER)) == 0)
+		return 0;
+	av_err(ctx,
+	       "%s%s exists and was not written by auto-vfio (its first line is not auto-vfio's "
+	       "header): it is not replaced. Move its settings to a file of another name in the "
+	       "same directory, remove it, and run again",
+	       ctx->root, path);
+	return -EEXIST;
 }
