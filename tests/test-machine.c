@@ -467,13 +467,22 @@ AV_TEST(list_driver_names_sanitized_and_json_strict)
 	const char *r = tu_tmpdir();
 	char *prog = tu_prog("auto-vfio");
 	const char *argv[] = {prog, "--root", r, "--no-color", "list", NULL};
+	const char *aargv[] = {prog, "--root", r, "--no-color", "list", "--all", NULL};
 	const char *jargv[] = {prog, "--root", r, "list", "--json", NULL};
 	struct tu_result res;
 
 	dev(r, "0000:01:00.0", "10de", "1b81", "030000", 1, "evil\x1b]0;owned\x07\xc2\x9b");
 	dev(r, "0000:02:00.0", "10de", "1b81", "030000", 2,
 	    "bad\xed\xa0\x80\xe0\x80\xaf\xf4\x90\x80\x80");
+	/* the summary and the full view alike */
 	tu_run(&res, argv, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_NOT_CONTAINS(res.out, "\x1b");
+	CHECK_NOT_CONTAINS(res.out, "\x07");
+	CHECK_NOT_CONTAINS(res.out, "\xc2\x9b");
+	CHECK_CONTAINS(res.out, "evil ]0;owned\n");
+	tu_result_free(&res);
+	tu_run(&res, aargv, NULL, NULL);
 	CHECK_INT(res.status, 0);
 	CHECK_NOT_CONTAINS(res.out, "\x1b");
 	CHECK_NOT_CONTAINS(res.out, "\x07");
