@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "fileops.h"
 #include "pciaddr.h"
 
@@ -90,7 +91,8 @@ static int read_entries(const struct av_cli *cli, struct entry *e, size_t max)
 		else if (strncmp(t, "submenu ", 8) == 0 && entry_id(t, id, sizeof(id)))
 			snprintf(sub, sizeof(sub), "%s", id);
 		else if (strncmp(t, "menuentry ", 10) == 0 && entry_id(t, id, sizeof(id)) &&
-			 strncmp(id, "auto-vfio-", 10) == 0 && n < max) {
+			 strncmp(id, AV_ENTRY_ID_PREFIX, strlen(AV_ENTRY_ID_PREFIX)) == 0 &&
+			 n < max) {
 			snprintf(e[n].id, sizeof(e[n].id), "%s%s%s", sub, sub[0] ? ">" : "", id);
 			quoted_after(t, NULL, e[n].title, sizeof(e[n].title));
 			n++;

@@ -258,49 +258,53 @@ static int handle_foreign(struct setup *s, int *exit_code)
 	return 1;
 }
 
-/* The GPUs of the selection: each is an entry "host keeps it" in multi-boot. */
-static size_t kept_gpus(const struct av_machine *m, const struct av_resolved *r, size_t *out,
-			size_t max)
+/* The entries of the selection, or NULL when out of memory. */
+static struct av_entry *entries_of(const struct av_machine *m, const struct av_resolved *r,
+				   size_t *n)
 {
-	size_t n = 0;
+	struct av_entry *e = calloc(r->nunits + 1, sizeof(*e));
 
-	for (size_t i = 0; i < r->ngroups; i++) {
-		const struct av_group *g = &m->groups[r->groups[i]];
-
-		for (size_t k = 0; k < g->ndevs && n < max; k++)
-			if (av_class_is_vga(m->devs[g->devs[k]].cls))
-				out[n++] = g->devs[k];
-	}
-	return n;
+	*n = e ? av_entries(m, r, e) : 0;
+	return e;
 }
 
 /* Is @def (canonical) an entry this selection has? */
 static bool default_valid(const struct av_machine *m, const struct av_resolved *r, const char *def)
 {
-	size_t gpus[AV_MAX_SEL], n = kept_gpus(m, r, gpus, AV_MAX_SEL);
+	size_t n;
+	struct av_entry *e = entries_of(m, r, &n);
+	bool valid = !def[0] || strcmp(def, "headless") == 0;
 
-	if (!def[0] || strcmp(def, "headless") == 0)
-		return true;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(def + 5, m->devs[gpus[i]].address) == 0)
-			return true;
-	return false;
+	for (size_t i = 0; i < n && !valid; i++)
+		valid = strcmp(def, e[i].id) == 0;
+	free(e);
+	return valid;
 }
 
 /* Multi-boot: which entry GRUB boots when nobody chooses. */
 static int ask_default(const struct setup *s, const struct av_resolved *r, char *def)
 {
-	size_t gpus[AV_MAX_SEL], n = kept_gpus(s->m, r, gpus, AV_MAX_SEL);
+	size_t n;
+	struct av_entry *e = entries_of(s->m, r, &n);
 	char *line = NULL;
 	size_t cap = 0;
 	int rc = 0;
 
+	if (!e)
+		return -ENOMEM;
+	n--; /* the headless entry is the last, answer h */
 	printf("\nWhich entry should GRUB boot by default?\n"
 	       "  p  the distribution's plain entry (no passthrough)\n");
-	for (size_t i = 0; i < n; i++)
-		printf("  %zu  host keeps %s %s at %s, the rest to VMs\n", i + 1,
-		       s->m->devs[gpus[i]].vendor_name, s->m->devs[gpus[i]].device_name,
-		       s->m->devs[gpus[i]].address);
+	for (size_t i = 0; i < n; i++) {
+		printf("  %zu  host keeps ", i + 1);
+		for (size_t k = 0; k < e[i].nvga; k++) {
+			const struct av_dev *d = &s->m->devs[e[i].vga[k]];
+
+			printf("%s%s %s at %s", k ? " and " : "", d->vendor_name, d->device_name,
+			       d->address);
+		}
+		printf(", the rest to VMs\n");
+	}
 	printf("  h  headless: every selected GPU to VMs\n");
 	for (;;) {
 		char *end;
@@ -322,12 +326,13 @@ static int ask_default(const struct setup *s, const struct av_resolved *r, char 
 			break;
 		}
 		if (line[0] >= '1' && line[0] <= '9' && !*end && k >= 1 && k <= n) {
-			snprintf(def, AV_DEFAULT_LEN, "host-%s", s->m->devs[gpus[k - 1]].address);
+			snprintf(def, AV_DEFAULT_LEN, "%s", e[k - 1].id);
 			break;
 		}
 		printf("Please answer p, h or a number from the list.\n");
 	}
 	free(line);
+	free(e);
 	return rc;
 }
 
@@ -463,7 +468,7 @@ static int grub_entries(const struct setup *s)
 		return -1;
 	if (av_file_read(&s->cli->ctx, "/boot/grub/grub.cfg", &cfg) < 0 || !cfg.exists)
 		return -1;
-	for (const char *p = cfg.data; (p = strstr(p, "--id 'auto-vfio-")); p++)
+	for (const char *p = cfg.data; (p = strstr(p, "--id '" AV_ENTRY_ID_PREFIX)); p++)
 		n++;
 	av_file_release(&cfg);
 	return n;

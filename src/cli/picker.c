@@ -407,18 +407,15 @@ out:
 
 /* ---------------------------------------------------------------- preview */
 
-struct unit {
-	size_t ngroups;
-	size_t groups[AV_MAX_SEL];
-	bool vga; /* makes a boot entry of its own in multi-boot */
-};
-
-static bool unit_has(const struct unit *u, size_t g)
+/* The groups of unit @u of @r. */
+static size_t unit_groups(const struct av_resolved *r, size_t u, size_t *out)
 {
-	for (size_t i = 0; i < u->ngroups; i++)
-		if (u->groups[i] == g)
-			return true;
-	return false;
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->ngroups; i++)
+		if (r->unit[i] == u)
+			out[n++] = r->groups[i];
+	return n;
 }
 
 /* "the card's audio" reads as "its audio"; a class word for anything else. */
@@ -456,9 +453,10 @@ static void gpu_phrase(FILE *f, const struct av_dev *d)
 }
 
 /* "Radeon RX 6700 XT (03:00.0) + its audio" or "USB 0d:00.0". */
-static void unit_phrase(FILE *f, const struct av_machine *m, const struct unit *u)
+static void unit_phrase(FILE *f, const struct av_machine *m, const struct av_resolved *r, size_t u)
 {
-	size_t lead = pick_lead(m, u->groups, u->ngroups);
+	size_t groups[AV_MAX_SEL], ngroups = unit_groups(r, u, groups);
+	size_t lead = pick_lead(m, groups, ngroups);
 	const struct av_dev *ld;
 	char cls[64];
 
@@ -473,8 +471,8 @@ static void unit_phrase(FILE *f, const struct av_machine *m, const struct unit *
 		av_grub_sanitize(ld->class_name, cls, sizeof(cls));
 		fprintf(f, "%s %s", cls, short_addr(ld));
 	}
-	for (size_t k = 0; k < u->ngroups; k++) {
-		const struct av_group *g = &m->groups[u->groups[k]];
+	for (size_t k = 0; k < ngroups; k++) {
+		const struct av_group *g = &m->groups[groups[k]];
 
 		for (size_t i = 0; i < g->ndevs; i++) {
 			const struct av_dev *d = &m->devs[g->devs[i]];
@@ -489,30 +487,28 @@ static void unit_phrase(FILE *f, const struct av_machine *m, const struct unit *
 	}
 }
 
-/* "host keeps ...; VMs get ..." for the boot that keeps unit @keep (AV_NONE: none). */
-static void boot_line(FILE *f, const struct av_machine *m, const struct unit *units, size_t nunits,
-		      size_t keep)
+/* "host keeps ...; VMs get ..." for the boot of entry @e. */
+static void boot_line(FILE *f, const struct av_machine *m, const struct av_resolved *r,
+		      const struct av_entry *e)
 {
 	size_t nhost = 0, nvm = 0;
 
 	fputs("host keeps ", f);
-	if (keep != AV_NONE)
-		for (size_t k = 0; k < units[keep].ngroups; k++) {
-			const struct av_group *g = &m->groups[units[keep].groups[k]];
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct av_group *g = &m->groups[r->groups[i]];
 
-			for (size_t i = 0; i < g->ndevs; i++)
-				if (m->devs[g->devs[i]].gpu) {
-					fputs(nhost++ ? ", " : "", f);
-					gpu_phrase(f, &m->devs[g->devs[i]]);
-				}
-		}
+		if (e->keep == AV_NONE || r->unit[i] != e->keep)
+			continue;
+		for (size_t k = 0; k < g->ndevs; k++)
+			if (m->devs[g->devs[k]].gpu) {
+				fputs(nhost++ ? ", " : "", f);
+				gpu_phrase(f, &m->devs[g->devs[k]]);
+			}
+	}
 	for (size_t i = 0; i < m->ndevs; i++) {
 		const struct av_dev *d = &m->devs[i];
-		bool taken = false;
 
-		for (size_t u = 0; u < nunits && !taken; u++)
-			taken = d->group_idx != AV_NONE && unit_has(&units[u], d->group_idx);
-		if (d->gpu && !taken) {
+		if (d->gpu && !(d->group_idx != AV_NONE && av_resolved_has(r, d->group_idx))) {
 			fputs(nhost++ ? ", " : "", f);
 			gpu_phrase(f, d);
 		}
@@ -520,11 +516,11 @@ static void boot_line(FILE *f, const struct av_machine *m, const struct unit *un
 	if (!nhost)
 		fputs("no GPU", f);
 	fputs("; VMs get ", f);
-	for (size_t u = 0; u < nunits; u++) {
-		if (u == keep)
+	for (size_t u = 0; u < r->nunits; u++) {
+		if (u == e->keep)
 			continue;
 		fputs(nvm++ ? ", " : "", f);
-		unit_phrase(f, m, &units[u]);
+		unit_phrase(f, m, r, u);
 	}
 	if (!nvm)
 		fputs("nothing", f);
@@ -534,50 +530,25 @@ static void boot_line(FILE *f, const struct av_machine *m, const struct unit *un
 void av_pick_preview(FILE *f, const struct av_machine *m, const struct av_resolved *r,
 		     enum av_mode mode)
 {
-	struct unit *units = calloc(AV_MAX_SEL, sizeof(*units));
-	size_t nunits = 0, nvga = 0;
+	struct av_entry *entries = calloc(r->nunits + 1, sizeof(*entries));
+	size_t n;
 
-	if (!units)
+	if (!entries)
 		return;
-	for (size_t i = 0; i < r->ngroups; i++) {
-		size_t closure[AV_MAX_SEL];
-		bool done = false;
-		struct unit *u;
-		int nc;
-
-		for (size_t k = 0; k < nunits && !done; k++)
-			done = unit_has(&units[k], r->groups[i]);
-		if (done)
-			continue;
-		nc = av_group_closure(m, r->groups[i], closure, AV_MAX_SEL);
-		if (nc < 0) {
-			closure[0] = r->groups[i];
-			nc = 1;
-		}
-		u = &units[nunits++];
-		for (int k = 0; k < nc; k++) {
-			const struct av_group *g = &m->groups[closure[k]];
-
-			u->groups[u->ngroups++] = closure[k];
-			for (size_t d = 0; d < g->ndevs; d++)
-				u->vga |= av_class_is_vga(m->devs[g->devs[d]].cls);
-		}
-		nvga += u->vga;
-	}
+	n = av_entries(m, r, entries);
 	if (mode == AV_MODE_STATIC) {
 		fprintf(f, "\nEvery boot (static): ");
-		boot_line(f, m, units, nunits, AV_NONE);
+		boot_line(f, m, r, &entries[n - 1]);
 	} else if (mode == AV_MODE_MULTIBOOT) {
 		fprintf(f, "\nThe boot entries (multi-boot):\n");
-		for (size_t u = 0; u < nunits; u++) {
-			if (!units[u].vga)
-				continue;
-			fprintf(f, "  ");
-			boot_line(f, m, units, nunits, u);
+		for (size_t i = 0; i < n; i++) {
+			fprintf(f, "  %s",
+				entries[i].keep != AV_NONE ? ""
+				: n > 1			   ? "headless: "
+							   : "auto-vfio entry: ");
+			boot_line(f, m, r, &entries[i]);
 		}
-		fprintf(f, "  %s: ", nvga ? "headless" : "auto-vfio entry");
-		boot_line(f, m, units, nunits, AV_NONE);
 		fprintf(f, "  the distribution's own entries: nothing passed through\n");
 	}
-	free(units);
+	free(entries);
 }

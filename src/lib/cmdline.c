@@ -197,3 +197,17 @@ int av_cmdline_parse(const struct av_ctx *ctx, const char *cmdline, struct av_cm
 	free(word);
 	return ret;
 }
+
+bool av_cmdline_has_word(const char *line, const char *w, size_t wlen)
+{
+	for (const char *p = line; *p;) {
+		size_t len;
+
+		p += strspn(p, " \t\n");
+		len = strcspn(p, " \t\n");
+		if (len == wlen && strncmp(p, w, wlen) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}

@@ -41,6 +41,9 @@ struct av_cmdline {
  */
 int av_cmdline_parse(const struct av_ctx *ctx, const char *cmdline, struct av_cmdline *out);
 
+/* Does the word @w (@wlen bytes) occur in the blank-separated @line? */
+bool av_cmdline_has_word(const char *line, const char *w, size_t wlen);
+
 /* Parse one "DDDD:BB:DD.F@VVVV:DDDD" selector. 0 or -EINVAL. */
 int av_sel_parse(const char *s, struct av_sel *out);
 /* Format a selector in canonical lower-case form into @buf (AV_SEL_LEN bytes). */

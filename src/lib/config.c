@@ -316,10 +316,10 @@ int av_config_format(const struct av_config *cfg, char **out)
 		fprintf(f, "select = %s\n", sel);
 	}
 	if (cfg->boot_default[0])
-		fprintf(
-		    f,
-		    "# The auto-vfio entry GRUB boots by default (auto-vfio-%s).\ndefault = %s\n",
-		    cfg->boot_default, cfg->boot_default);
+		fprintf(f,
+			"# The auto-vfio entry GRUB boots by default (" AV_ENTRY_ID_PREFIX
+			"%s).\ndefault = %s\n",
+			cfg->boot_default, cfg->boot_default);
 	if (cfg->nforce)
 		fprintf(f, "# Groups judged unsafe that the user chose to pass through anyway.\n");
 	for (size_t i = 0; i < cfg->nforce; i++) {

@@ -31,6 +31,8 @@
 #define AV_CONFIG_VERSION 1
 #define AV_CONFIG_MAX_PARAMS 256
 #define AV_DEFAULT_LEN 24
+/* Every boot entry id auto-vfio writes starts with this. */
+#define AV_ENTRY_ID_PREFIX "auto-vfio-"
 
 enum av_mode {
 	AV_MODE_NONE = 0,

@@ -11,199 +11,6 @@
 #include "safety.h"
 #include "sysfs.h"
 
-static bool has_group(const struct av_resolved *r, size_t g)
-{
-	for (size_t i = 0; i < r->ngroups; i++)
-		if (r->groups[i] == g)
-			return true;
-	return false;
-}
-
-/* The device that names a group: a GPU if there is one, else the first endpoint. */
-static size_t representative(const struct av_machine *m, const struct av_group *g)
-{
-	size_t best = g->devs[0];
-
-	for (size_t i = 0; i < g->ndevs; i++) {
-		const struct av_dev *d = &m->devs[g->devs[i]];
-
-		if (d->gpu)
-			return g->devs[i];
-		if (av_class_is_bridge(m->devs[best].cls) && !av_class_is_bridge(d->cls))
-			best = g->devs[i];
-	}
-	return best;
-}
-
-static int group_sort(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-int av_resolve(const struct av_ctx *ctx, const struct av_machine *m,
-	       const struct av_pci_addr *addrs, size_t n, bool static_mode, bool force,
-	       struct av_resolved *out)
-{
-	bool host_display = false, takes_boot_vga = false;
-	int err = 0;
-
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n; i++) {
-		const struct av_dev *d = av_machine_find(m, &addrs[i]);
-		char a[AV_ADDR_LEN];
-		size_t closure[AV_MAX_SEL];
-		int nc;
-
-		av_pci_addr_format(&addrs[i], a);
-		if (!d) {
-			av_err(ctx, "%s: no such PCI device", a);
-			err = err ? err : -ENODEV;
-			continue;
-		}
-		if (d->group_idx == AV_NONE) {
-			av_err(ctx, "%s: not in an IOMMU group (is the IOMMU on?)", a);
-			err = err ? err : -ENXIO;
-			continue;
-		}
-		nc = av_group_closure(m, d->group_idx, closure, AV_MAX_SEL);
-		if (nc < 0)
-			return -E2BIG;
-		for (int k = 0; k < nc; k++) {
-			if (has_group(out, closure[k]))
-				continue;
-			if (out->ngroups >= AV_MAX_SEL)
-				return -E2BIG;
-			out->groups[out->ngroups++] = closure[k];
-		}
-	}
-	if (err)
-		return err;
-	qsort(out->groups, out->ngroups, sizeof(out->groups[0]), group_sort);
-	for (size_t i = 0; i < out->ngroups; i++) {
-		const struct av_group *g = &m->groups[out->groups[i]];
-
-		out->rep[i] = representative(m, g);
-		if (g->safe)
-			continue;
-		for (size_t k = 0; k < g->nreasons; k++)
-			av_log(ctx, force ? AV_LOG_WARNING : AV_LOG_ERR,
-			       "IOMMU group %d is unsafe: %s", g->id, g->reasons[k]);
-		if (!force)
-			err = -EPERM;
-		out->unsafe_forced = force;
-	}
-	for (size_t i = 0; i < m->ndevs; i++) {
-		const struct av_dev *d = &m->devs[i];
-		bool taken = d->group_idx != AV_NONE && has_group(out, d->group_idx);
-
-		if (d->gpu && !taken)
-			host_display = true;
-		if (d->boot_vga && taken)
-			takes_boot_vga = true;
-	}
-	if (static_mode && takes_boot_vga && !host_display) {
-		av_log(ctx, force ? AV_LOG_WARNING : AV_LOG_ERR,
-		       "the selection takes the boot VGA device and leaves the host no display");
-		if (!force)
-			err = -EPERM;
-	}
-	return err;
-}
-
-static struct av_sel sel_of(const struct av_dev *d)
-{
-	return (struct av_sel){.addr = d->addr, .vendor = d->vendor, .device = d->device};
-}
-
-void av_resolved_to_config(const struct av_machine *m, const struct av_resolved *r, bool force,
-			   struct av_config *cfg)
-{
-	cfg->nselect = 0;
-	cfg->nforce = 0;
-	for (size_t i = 0; i < r->ngroups; i++) {
-		const struct av_dev *d = &m->devs[r->rep[i]];
-
-		cfg->select[cfg->nselect++] = sel_of(d);
-		if (force && !m->groups[r->groups[i]].safe)
-			cfg->force_unsafe[cfg->nforce++] = sel_of(d);
-	}
-}
-
-int av_resolve_config(const struct av_ctx *ctx, const struct av_machine *m,
-		      const struct av_config *cfg, struct av_resolved *out)
-{
-	struct av_pci_addr addrs[AV_MAX_SEL];
-	bool all_forced = cfg->nselect > 0;
-	int err;
-
-	for (size_t i = 0; i < cfg->nselect; i++) {
-		const struct av_sel *s = &cfg->select[i];
-		const struct av_dev *d = av_machine_find(m, &s->addr);
-		char a[AV_ADDR_LEN];
-
-		av_pci_addr_format(&s->addr, a);
-		if (d && (d->vendor != s->vendor || d->device != s->device)) {
-			av_err(ctx, "%s is now [%04x:%04x], the configuration says [%04x:%04x]", a,
-			       d->vendor, d->device, s->vendor, s->device);
-			return -ESTALE;
-		}
-		addrs[i] = s->addr;
-	}
-	err = av_resolve(ctx, m, addrs, cfg->nselect, cfg->mode == AV_MODE_STATIC, true, out);
-	if (err < 0)
-		return err;
-	/* Every unsafe group needs its own recorded override. */
-	for (size_t i = 0; i < out->ngroups; i++) {
-		const struct av_group *g = &m->groups[out->groups[i]];
-		bool forced = false;
-
-		if (g->safe)
-			continue;
-		for (size_t k = 0; k < g->ndevs; k++) {
-			struct av_sel s = sel_of(&m->devs[g->devs[k]]);
-
-			forced |= av_config_forced(cfg, &s);
-		}
-		if (!forced) {
-			av_err(ctx,
-			       "IOMMU group %d is unsafe and the configuration has no override "
-			       "for it",
-			       g->id);
-			all_forced = false;
-			err = -EPERM;
-		}
-	}
-	(void)all_forced;
-	return err;
-}
-
-const char *av_iommu_params(const struct av_ctx *ctx)
-{
-	char path[PATH_MAX], *line = NULL;
-	const char *params = "iommu=pt";
-	size_t cap = 0;
-	FILE *f;
-
-	if (av_path(ctx, path, sizeof(path), "/proc/cpuinfo") < 0)
-		return params;
-	f = fopen(path, "re");
-	if (!f)
-		return params;
-	while (getline(&line, &cap, f) > 0) {
-		if (strncmp(line, "vendor_id", 9) != 0)
-			continue;
-		/* Intel's IOMMU is off unless asked for; AMD's is on when present. */
-		if (strstr(line, "GenuineIntel"))
-			params = "intel_iommu=on iommu=pt";
-		break;
-	}
-	free(line);
-	fclose(f);
-	return params;
-}
-
 void av_plan_release(struct av_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -285,7 +92,7 @@ static int modprobe_dropin(const struct av_ctx *ctx, const struct av_machine *m,
 		fputs("options vfio-pci ids=", f);
 		for (size_t i = 0, nid = 0; i < m->ndevs; i++) {
 			const struct av_dev *d = &m->devs[i];
-			bool taken = d->group_idx != AV_NONE && has_group(r, d->group_idx);
+			bool taken = d->group_idx != AV_NONE && av_resolved_has(r, d->group_idx);
 
 			if (!taken || av_class_is_bridge(d->cls))
 				continue;
@@ -294,7 +101,8 @@ static int modprobe_dropin(const struct av_ctx *ctx, const struct av_machine *m,
 				const struct av_dev *o = &m->devs[j];
 
 				if (o->vendor == d->vendor && o->device == d->device &&
-				    (o->group_idx == AV_NONE || !has_group(r, o->group_idx))) {
+				    (o->group_idx == AV_NONE ||
+				     !av_resolved_has(r, o->group_idx))) {
 					av_err(
 					    ctx,
 					    "--static-ids: %s [%04x:%04x] has the same ID as %s, "
@@ -356,7 +164,7 @@ static int grub_dropin(const struct av_machine *m, const struct av_config *cfg,
 	fputs("\"\n", f);
 	/* an id without a kernel version: it survives kernel upgrades */
 	if (cfg->mode == AV_MODE_MULTIBOOT && cfg->boot_default[0])
-		fprintf(f, "GRUB_DEFAULT=\"auto-vfio-%s\"\n", cfg->boot_default);
+		fprintf(f, "GRUB_DEFAULT=\"" AV_ENTRY_ID_PREFIX "%s\"\n", cfg->boot_default);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -ENOMEM;
@@ -373,7 +181,7 @@ int av_plan_build(const struct av_ctx *ctx, const struct av_machine *m, const st
 
 	memset(out, 0, sizeof(*out));
 	if (cfg->mode != AV_MODE_NONE) {
-		err = av_resolve_config(ctx, m, cfg, &r);
+		err = av_select(ctx, m, cfg, AV_SELECT_STRICT, &r);
 		if (err < 0)
 			return err;
 	}

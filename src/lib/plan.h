@@ -16,40 +16,13 @@
 #include "fileops.h"
 #include "machine.h"
 #include "manifest.h"
+#include "select.h"
 
 struct kmod_ctx;
 
 #define AV_GRUB_DROPIN "/etc/default/grub.d/auto-vfio.cfg"
 #define AV_MODPROBE_DROPIN "/etc/modprobe.d/auto-vfio.conf"
 #define AV_DROPIN_HEADER "# Written by auto-vfio; 'auto-vfio uninstall' removes it. Do not edit.\n"
-
-struct av_resolved {
-	size_t ngroups;
-	size_t groups[AV_MAX_SEL]; /* indices into machine groups, by id */
-	size_t rep[AV_MAX_SEL];	   /* the device that names each group */
-	bool unsafe_forced;	   /* some group is unsafe and was forced */
-};
-
-/*
- * Whole groups for the devices at @addrs, companions included. Problems are
- * logged and returned: -ENODEV an address that is no device, -ENXIO a device
- * without IOMMU group, -EPERM an unsafe group (or, for @static_mode, the
- * host's only display) without @force, -E2BIG too many groups.
- */
-int av_resolve(const struct av_ctx *ctx, const struct av_machine *m,
-	       const struct av_pci_addr *addrs, size_t n, bool static_mode, bool force,
-	       struct av_resolved *out);
-
-/* Record @r in @cfg as selectors (and overrides for unsafe groups when forced). */
-void av_resolved_to_config(const struct av_machine *m, const struct av_resolved *r, bool force,
-			   struct av_config *cfg);
-
-/* Resolve the selection a configuration records (every selector must still match). */
-int av_resolve_config(const struct av_ctx *ctx, const struct av_machine *m,
-		      const struct av_config *cfg, struct av_resolved *out);
-
-/* IOMMU kernel parameters for this CPU (from proc/cpuinfo): never amd_iommu=on. */
-const char *av_iommu_params(const struct av_ctx *ctx);
 
 struct av_plan_file {
 	const char *path;

@@ -110,13 +110,7 @@ static bool exists(const struct av_ctx *ctx, const char *abspath)
 /* The kernel's words, separated by blanks; true when @word is one of them. */
 static bool cmdline_has(const char *cmdline, const char *word)
 {
-	size_t wl = strlen(word);
-
-	for (const char *p = cmdline; p && (p = strstr(p, word)); p += wl)
-		if ((p == cmdline || p[-1] == ' ' || p[-1] == '\t') &&
-		    (p[wl] == '\0' || p[wl] == ' ' || p[wl] == '\t' || p[wl] == '\n'))
-			return true;
-	return false;
+	return cmdline && av_cmdline_has_word(cmdline, word, strlen(word));
 }
 
 static void cpu_vendor(const struct av_ctx *ctx, char *buf, size_t size)
@@ -289,7 +283,7 @@ static void check_selection(struct coll *c)
 	}
 	if (!m->iommu)
 		return;
-	if (av_resolve_config(c->ctx, m, &st->cfg, &r) < 0) {
+	if (av_select(c->ctx, m, &st->cfg, AV_SELECT_STRICT, &r) < 0) {
 		add(c, AV_STATUS_PROBLEM, "config", "",
 		    "run 'auto-vfio setup' again to choose the devices afresh",
 		    "the configuration names devices that are gone, changed or now unsafe");
