@@ -36,6 +36,8 @@ DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libkmod libpci zlib 2>/dev/null)
 KMOD_LIBS := $(shell $(PKG_CONFIG) --libs libkmod 2>/dev/null)
 PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci zlib 2>/dev/null)
 ALL_LIBS := $(PCI_LIBS) $(KMOD_LIBS)
+# dlopen: in the C library since glibc 2.34 (--as-needed drops -ldl then).
+DL_LIBS := -ldl
 
 # Paths compiled in stay fixed (/etc, /var/lib): PREFIX moves only the programs,
 # whose paths reach the hook and the grub.d shim at install time.
@@ -76,9 +78,10 @@ $(LIB): $(call obj,$(LIB_SRCS))
 $(BUILD)/auto-vfio: $(call obj,$(CLI_SRCS)) $(LIB)
 	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(ALL_LIBS)
 
-# The binder runs in the initramfs: it links libkmod and nothing else.
+# The binder runs in the initramfs: it links only the C library and opens
+# libkmod (src/bind/kmod-dl.c) when it has to load vfio-pci.
 $(BUILD)/auto-vfio-bind: $(call obj,$(BIND_SRCS)) $(LIB)
-	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(KMOD_LIBS)
+	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(DL_LIBS)
 
 $(BUILD)/auto-vfio-grub: $(call obj,$(GRUB_SRCS)) $(LIB)
 	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(ALL_LIBS)

@@ -44,7 +44,7 @@ time_cmd() {
 	done
 }
 
-run_list() { "$prog" --root "$T" list --no-color; }
+run_list() { "$prog" --root "$T" list --all --no-color; }
 run_lspci() { lspci -A linux-sysfs -O sysfs.path="$T/sys/bus/pci" -nn; }
 run_loop() {
 	for d in "$T"/sys/kernel/iommu_groups/*/devices/*; do

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -523,4 +524,65 @@ AV_TEST(bind_kmod_lookup_alias_under_root)
 				       names, 2),
 		  0);
 	kmod_unref(kctx);
+}
+
+/* What the dynamic loader mapped during one run of the binder (LD_DEBUG=files). */
+static char *libs_opened(const char *root, const char *cmdline, const char *tag)
+{
+	char *prog = tu_prog("auto-vfio-bind");
+	char *dir = tu_fmt("%s/ld-%s", tu_tmpdir(), tag);
+	const char *argv[] = {prog, "--root", root, "--cmdline", cmdline, NULL};
+	const char *env[] = {"LD_DEBUG=files", tu_fmt("LD_DEBUG_OUTPUT=%s/log", dir), NULL};
+	const char *cat[] = {"/bin/sh", "-c", tu_fmt("cat %s/log.*", dir), NULL};
+	struct tu_result r;
+	char *out;
+
+	CHECK(mkdir(dir, 0755) == 0);
+	tu_run(&r, argv, env, NULL);
+	CHECK_INT(r.status, 0);
+	tu_result_free(&r);
+	tu_run(&r, cat, NULL, NULL);
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "libc.so"); /* the log is there */
+	out = tu_fmt("%s", r.out);
+	tu_result_free(&r);
+	return out;
+}
+
+/* vfio-pci registered (built in, or the second pass): no library beyond libc, no module lookup. */
+AV_TEST(bind_opens_libkmod_only_to_load_vfio)
+{
+	const char *root = machine();
+	const char *bare = tu_fmt("%s/bare", tu_tmpdir());
+	const char *sel = "auto_vfio.bind=0000:01:00.0@10de:1b81";
+	char *libs;
+
+	dev(root, "0000:01:00.0", "10de:1b81", "030000", 1, NULL);
+	libs = libs_opened(root, sel, "registered");
+	CHECK_NOT_CONTAINS(libs, "libkmod");
+	CHECK_NOT_CONTAINS(libs, "libcrypto");
+	CHECK_STR(override(root, "0000:01:00.0"), "vfio-pci");
+
+	/* Not registered: libkmod is opened to load it (a fake root never inserts). */
+	tu_write(tu_fmt("%s/sys/bus/pci/drivers_probe", bare), "");
+	tu_write(tu_fmt("%s/dev/kmsg", bare), "");
+	dev(bare, "0000:01:00.0", "10de:1b81", "030000", 1, NULL);
+	libs = libs_opened(bare, sel, "bare");
+	CHECK_CONTAINS(libs, "libkmod.so.2");
+	CHECK_CONTAINS(kmsg(bare), "vfio-pci unavailable");
+	CHECK_STR(override(bare, "0000:01:00.0"), NO_OVERRIDE);
+}
+
+/* The initramfs hook asks the binder which libkmod it opens. */
+AV_TEST(bind_prints_libkmod_path)
+{
+	const char *argv[] = {tu_prog("auto-vfio-bind"), "--print-libkmod", NULL};
+	struct tu_result r;
+
+	tu_run(&r, argv, NULL, NULL);
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "/libkmod.so.2\n");
+	r.out[strcspn(r.out, "\n")] = '\0';
+	CHECK(tu_exists(r.out));
+	tu_result_free(&r);
 }

@@ -18,6 +18,7 @@
 #include "lib/testsuite.h"
 #include "lib/testutil.h"
 #include "machine.h"
+#include "pciclass.h"
 #include "safety.h"
 
 #define FX_MAX_DEVS 256
@@ -1034,7 +1035,7 @@ AV_TEST(fixture_list_json)
 AV_TEST(fixture_list_human)
 {
 	struct mach *mc = machine("002");
-	struct tu_result r = list(mc, "--no-color", NULL);
+	struct tu_result r = list(mc, "--no-color", "--all");
 	const struct av_group *g = grp(mc, 13);
 
 	CHECK_NOT_CONTAINS(r.out, "\033[");
@@ -1049,6 +1050,111 @@ AV_TEST(fixture_list_human)
 	CHECK_CONTAINS(r.out, "0000:2a:00.0");
 	CHECK_CONTAINS(r.out, "0000:04:00.0");
 	CHECK(g->nreasons > 0);
+	tu_result_free(&r);
+	av_machine_free(mc->m);
+}
+
+static const char *short_addr(const struct av_dev *d)
+{
+	return strncmp(d->address, "0000:", 5) == 0 ? d->address + 5 : d->address;
+}
+
+static bool platform_only(const struct av_machine *m, const struct av_group *g)
+{
+	for (size_t i = 0; i < g->ndevs; i++) {
+		uint16_t cls = m->devs[g->devs[i]].cls;
+
+		if (!av_class_is_bridge(cls) && !av_class_is_platform(cls))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The default listing answers first: every GPU under a verdict, every unsafe
+ * group that holds more than platform devices with its reason under "Cannot",
+ * the groups of only bridges and platform devices folded into one line, the
+ * boot VGA device named; no per-group view.
+ */
+static void check_summary(struct mach *mc)
+{
+	const struct av_machine *m = mc->m;
+	struct tu_result r = list(mc, "--no-color", NULL);
+	const char *cannot = strstr(r.out, "Cannot go to a VM");
+	const char *stay = strstr(r.out, "Stay with the host:");
+	char *fold, *eol;
+
+	CHECK_MSG(cannot && stay && strstr(r.out, "Can go to a VM") == r.out, "%s:\n%s",
+		  mc->fx.name, r.out);
+	CHECK_NOT_CONTAINS(r.out, "IOMMU group ");
+	eol = strstr(stay, " (only");
+	if (!eol)
+		eol = strchr(stay, '\n');
+	fold = tu_fmt("%.*s,", (int)(eol - stay), stay);
+	for (size_t gi = 0; gi < m->ngroups; gi++) {
+		const struct av_group *g = &m->groups[gi];
+		if (platform_only(m, g)) {
+			CHECK_MSG(strstr(fold, tu_fmt(" %d,", g->id)),
+				  "%s: group %d not folded: %s", mc->fx.name, g->id, fold);
+			continue;
+		}
+		CHECK_MSG(!strstr(fold, tu_fmt(" %d,", g->id)), "%s: group %d folded", mc->fx.name,
+			  g->id);
+		/* every function of the group is on a line, the first or the "+" one */
+		for (size_t k = 0; k < g->ndevs; k++) {
+			const struct av_dev *d = &m->devs[g->devs[k]];
+			const char *at = strstr(r.out, tu_fmt(" %s ", short_addr(d)));
+
+			CHECK_MSG(av_class_is_bridge(d->cls) || (at && at < stay),
+				  "%s: %s not in the summary", mc->fx.name, d->address);
+		}
+		if (!g->safe) {
+			const char *why = strstr(cannot, g->reasons[0]);
+
+			CHECK_MSG(why && why < stay, "%s: group %d: its reason not under Cannot",
+				  mc->fx.name, g->id);
+		}
+	}
+	for (size_t i = 0; i < m->ndevs; i++) {
+		const char *at;
+
+		if (!m->devs[i].gpu || m->devs[i].group_idx == AV_NONE)
+			continue;
+		at = strstr(r.out, tu_fmt("  %s  ", short_addr(&m->devs[i])));
+		CHECK_MSG(at && at < stay, "%s: GPU %s not in the summary", mc->fx.name,
+			  m->devs[i].address);
+	}
+	if (m->boot_vga != AV_NONE)
+		CHECK_CONTAINS(r.out, tu_fmt("(boot VGA) is %s ", m->devs[m->boot_vga].address));
+	tu_result_free(&r);
+}
+
+AV_TEST_T(fixture_list_summary_every_machine, 120)
+{
+	for_each_machine(check_summary);
+}
+
+/* The 43-device Alder Lake machine on one screen. */
+AV_TEST(fixture_list_summary_011)
+{
+	struct mach *mc = machine("011");
+	struct tu_result r = list(mc, "--no-color", NULL);
+	size_t lines = 0;
+
+	for (const char *p = r.out; (p = strchr(p, '\n')); p++)
+		lines++;
+	CHECK_MSG(lines <= 40, "%zu lines:\n%s", lines, r.out);
+	CHECK_CONTAINS(r.out, "Stay with the host: groups 0, 1, 2, 4, 11, 12, 13, 14, 15, 16, 17, "
+			      "19, 20, 29, 30, 31, 32, 33 (only bridges and platform devices)\n");
+	/* GPUs first, the card's audio right under it */
+	CHECK_CONTAINS(r.out, "Can go to a VM (each line with its whole IOMMU group):\n GPUs\n");
+	CHECK_CONTAINS(r.out, "  03:00.0  AMD Radeon RX 6700/6700 XT/6750 XT        amdgpu\n"
+			      "        + 03:00.1 Audio device\n");
+	CHECK_CONTAINS(r.out, "  00:02.0  Intel AlderLake-S GT1                     i915  "
+			      "[boot VGA]\n");
+	CHECK_CONTAINS(r.out, "The firmware's console (boot VGA) is 0000:00:02.0 ");
+	CHECK_CONTAINS(r.out, "43 devices in 36 IOMMU groups: 15 can go to a VM, 2 cannot, 18 "
+			      "stay with the host");
 	tu_result_free(&r);
 	av_machine_free(mc->m);
 }

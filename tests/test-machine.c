@@ -257,7 +257,7 @@ AV_TEST(list_human_marks_unsafe_and_boot_vga)
 {
 	struct tu_result res;
 
-	run_list(&res, desktop(), "--no-color");
+	run_list(&res, desktop(), "--all");
 	CHECK_INT(res.status, 0);
 	CHECK_CONTAINS(res.out, "IOMMU group 3  [UNSAFE]");
 	CHECK_CONTAINS(res.out, "IOMMU group 2  [ok]");
@@ -346,8 +346,8 @@ AV_TEST(list_hostile_names_escaped)
 	CHECK_CONTAINS(res.out, "'$(reboot)`;{}\", \"vendor_name\"");
 	tu_result_free(&res);
 
-	const char *argv2[] = {prog,   "--root", r, "--pci-ids", "/nonexistent/pci.ids",
-			       "list", NULL};
+	const char *argv2[] = {prog,   "--root", r,   "--pci-ids", "/nonexistent/pci.ids",
+			       "list", "--all",	 NULL};
 
 	tu_run(&res, argv2, NULL, NULL);
 	CHECK_INT(res.status, 0);

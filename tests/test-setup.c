@@ -360,8 +360,10 @@ AV_TEST(setup_no_iommu_refused)
 /* Answers a prompt, given all output so far; NULL sends end of input. */
 typedef const char *(*answer_fn)(const char *out, void *data);
 
-/* Drive the program through a pty, answering each prompt through @answer. */
-static int pty_session(const char *r, answer_fn answer, void *data, char **out)
+/* Drive setup (with option @extra, may be NULL) through a pty, answering each prompt through
+ * @answer. */
+static int pty_session_opt(const char *r, const char *extra, answer_fn answer, void *data,
+			   char **out)
 {
 	char *prog = tu_prog("auto-vfio");
 	size_t len = 0;
@@ -372,7 +374,7 @@ static int pty_session(const char *r, answer_fn answer, void *data, char **out)
 	pid = forkpty(&fd, NULL, NULL, NULL);
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		execl(prog, prog, "--root", r, "--no-color", "setup", (char *)NULL);
+		execl(prog, prog, "--root", r, "--no-color", "setup", extra, (char *)NULL);
 		_exit(127);
 	}
 	for (;;) {
@@ -408,6 +410,11 @@ static int pty_session(const char *r, answer_fn answer, void *data, char **out)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+static int pty_session(const char *r, answer_fn answer, void *data, char **out)
+{
+	return pty_session_opt(r, NULL, answer, data, out);
+}
+
 static bool ends_with(const char *s, const char *tail)
 {
 	size_t a = strlen(s), b = strlen(tail);
@@ -426,34 +433,47 @@ AV_TEST_T(setup_interactive_defaults_select_nothing, 120)
 {
 	char *r = machine(), *out = NULL;
 
-	/* Enter everywhere: multi-boot, and every group defaults to no. */
+	/* Enter everywhere: multi-boot, and nothing picked. */
 	CHECK_INT(pty_session(r, take_defaults, NULL, &out), 1);
 	CHECK_CONTAINS(out, "Multi-boot (recommended)");
-	CHECK_CONTAINS(out, "Pass these groups through? [y/N]");
+	CHECK_CONTAINS(out, "Numbers or ranges (e.g. 1 3-4), Enter for none, ? for the full "
+			    "listing: ");
 	CHECK_CONTAINS(out, "nothing selected");
-	CHECK_CONTAINS(out, "Not offered: unsafe");
+	CHECK_CONTAINS(out, "- unsafe: not selectable (--force-unsafe overrides");
 	CHECK(!tu_exists(tu_fmt("%s/etc/auto-vfio.conf", r)));
 	free(out);
 }
 
-/* Multi-boot; yes to the group block holding the RX 6700 XT; one silly answer; apply. */
+static const char *picker_prompt = "Enter for none, ? for the full listing: ";
+
+/* The number the table gives the line of @addr ("03:00.0"), as a string. */
+static const char *number_of(const char *out, const char *addr)
+{
+	const char *at = strstr(out, tu_fmt("  %s  ", addr)), *p;
+
+	CHECK_MSG(at != NULL, "no line for %s", addr);
+	for (p = at; p > out && p[-1] != '\n'; p--)
+		;
+	p += strspn(p, " *");
+	CHECK_MSG(p < at && *p >= '1' && *p <= '9', "line of %s has no number", addr);
+	return tu_fmt("%d", atoi(p));
+}
+
+/* Multi-boot; one silly answer; the line of the RX 6700 XT; apply. */
 static const char *pick_navi(const char *out, void *data)
 {
 	bool *fooled = data;
-	const char *block;
 
 	if (ends_with(out, "Mode [m/s/n, default m]: "))
 		return "m";
 	if (ends_with(out, "Apply these changes? [y/N] "))
 		return "y";
-	block = strrchr(out, '\n');
-	while (block > out && strncmp(block, "\n\r\n", 3) != 0 && strncmp(block, "\n\n", 2) != 0)
-		block--;
-	if (strstr(block, "0000:03:00.0"))
-		return "y";
-	if (!*fooled) {
-		*fooled = true;
-		return "maybe";
+	if (ends_with(out, picker_prompt)) {
+		if (!*fooled) {
+			*fooled = true;
+			return "maybe";
+		}
+		return number_of(out, "03:00.0");
 	}
 	return "n";
 }
@@ -465,16 +485,121 @@ AV_TEST_T(setup_interactive_selects_gpu_and_confirms, 120)
 	int st = pty_session(r, pick_navi, &fooled, &out);
 
 	CHECK_MSG(st == 0, "exit status %d:\n%s", st, out);
-	CHECK_CONTAINS(out, "Please answer y or n.");
-	/* the GPU and its audio function are one question */
-	CHECK_CONTAINS(out, "IOMMU group 21\r\n");
-	CHECK_CONTAINS(out, "IOMMU group 22\r\n");
+	CHECK_CONTAINS(out, "'maybe' is not a number or a range like 3-4.");
+	/* the GPU and its audio function are one line */
+	CHECK_CONTAINS(out, "  03:00.0  AMD Radeon RX 6700/6700 XT/6750 XT        amdgpu\r\n"
+			    "        + 03:00.1 Audio device\r\n");
 	CHECK_CONTAINS(out, "Apply these changes? [y/N]");
 	conf = tu_read(tu_fmt("%s/etc/auto-vfio.conf", r));
 	CHECK_CONTAINS(conf, "mode = multiboot");
 	CHECK_CONTAINS(conf, "select = 0000:03:00.0@1002:73df");
 	CHECK_CONTAINS(conf, "select = 0000:03:00.1@1002:ab28");
 	CHECK_NOT_CONTAINS(conf, "0000:00:02.0");
+	free(out);
+}
+
+/*
+ * The table of the Alder Lake machine: GPUs first with the boot VGA marked,
+ * then USB, network, storage, others; unsafe groups with their reason and
+ * no number; groups of only bridges and platform devices left out.
+ */
+AV_TEST_T(setup_picker_table_fixture_011, 120)
+{
+	char *r = machine(), *out = NULL, *orig = digest(r);
+	const char *gpus, *usb, *nic, *sto, *oth;
+
+	CHECK_INT(pty_session(r, take_defaults, NULL, &out), 1);
+	gpus = strstr(out, "\r\nGPUs\r\n");
+	usb = strstr(out, "\r\nUSB controllers\r\n");
+	nic = strstr(out, "\r\nNetwork controllers\r\n");
+	sto = strstr(out, "\r\nStorage controllers\r\n");
+	oth = strstr(out, "\r\nOther devices\r\n");
+	CHECK_MSG(gpus && usb && nic && sto && oth && gpus < usb && usb < nic && nic < sto &&
+		      sto < oth,
+		  "sections out of order:\n%s", out);
+	CHECK_CONTAINS(out, "GPUs\r\n   1  00:02.0  Intel AlderLake-S GT1                     i915 "
+			    " [boot VGA]\r\n   2  03:00.0  AMD Radeon RX 6700/6700 XT/6750 XT");
+	CHECK_CONTAINS(out, "   3  04:00.0  AMD Radeon RX 550 640SP                   vfio-pci\r\n"
+			    "        + 04:00.1 Audio device\r\n");
+	CHECK_CONTAINS(out, "   -  00:14.0  Intel ");
+	CHECK_CONTAINS(out, "        unsafe: holds platform device the host needs: 0000:00:14.2 "
+			    "RAM memory\r\n");
+	CHECK_CONTAINS(out, "   -  00:1f.3  ");
+	CHECK_CONTAINS(out, "Not shown: 18 IOMMU groups of only bridges and platform devices");
+	CHECK_NOT_CONTAINS(out, "00:00.0");
+	CHECK_NOT_CONTAINS(out, "  01:00.0  ");
+	CHECK_CONTAINS(out, "  15  00:16.0  ");
+	CHECK_NOT_CONTAINS(out, "  16  ");
+	CHECK_STR(digest(r), orig);
+	free(out);
+}
+
+struct script {
+	const char *const *answers; /* to the picker's prompts, in turn */
+	size_t next;
+	const char *apply; /* to "Apply these changes?" */
+};
+
+static const char *scripted(const char *out, void *data)
+{
+	struct script *sc = data;
+
+	if (ends_with(out, "Mode [m/s/n, default m]: "))
+		return "m";
+	if (ends_with(out, "Apply these changes? [y/N] "))
+		return sc->apply;
+	if (ends_with(out, picker_prompt))
+		return sc->answers[sc->next] ? sc->answers[sc->next++] : NULL;
+	return "";
+}
+
+/* Bad input is re-asked with its reason; '?' shows every group; ranges pick; a preview per entry.
+ */
+AV_TEST_T(setup_picker_input_and_preview, 120)
+{
+	static const char *const answers[] = {"x1", "0", "4-2", "16", "?", "2-3 5", NULL};
+	struct script sc = {answers, 0, "n"};
+	char *r = machine(), *out = NULL, *orig = digest(r);
+
+	CHECK_INT(pty_session(r, scripted, &sc, &out), 1);
+	CHECK_CONTAINS(out, "'x1' is not a number or a range like 3-4.\r\n");
+	CHECK_CONTAINS(out, "0 is not in the table: choose from 1 to 15.\r\n");
+	CHECK_CONTAINS(out, "4-2: a range goes from the lower number to the higher.\r\n");
+	CHECK_CONTAINS(out, "16 is not in the table: choose from 1 to 15.\r\n");
+	CHECK_CONTAINS(out, "IOMMU group 0  [UNSAFE]\r\n"); /* the full listing */
+	CHECK_CONTAINS(out,
+		       "The boot entries (multi-boot):\r\n"
+		       "  host keeps Radeon RX 6700/6700 XT/6750 XT (03:00.0), AlderLake-S GT1 "
+		       "(00:02.0); VMs get Radeon RX 550 640SP (04:00.0) + its audio, USB "
+		       "41:00.0\r\n"
+		       "  host keeps Radeon RX 550 640SP (04:00.0), AlderLake-S GT1 (00:02.0); "
+		       "VMs get Radeon RX 6700/6700 XT/6750 XT (03:00.0) + its audio, USB "
+		       "41:00.0\r\n"
+		       "  headless: host keeps AlderLake-S GT1 (00:02.0); VMs get Radeon RX "
+		       "6700/6700 XT/6750 XT (03:00.0) + its audio, Radeon RX 550 640SP "
+		       "(04:00.0) + its audio, USB 41:00.0\r\n");
+	CHECK_CONTAINS(out, "Cancelled: nothing was changed.");
+	CHECK_STR(digest(r), orig);
+	free(out);
+}
+
+/* Static: the one selection; --force-unsafe numbers the unsafe lines too. */
+AV_TEST_T(setup_picker_static_preview_force_unsafe, 120)
+{
+	static const char *const answers[] = {"2", NULL};
+	struct script sc = {answers, 0, "n"};
+	char *r = machine(), *out = NULL;
+
+	tu_write(tu_fmt("%s/etc/auto-vfio.conf", r), "version = 1\nmode = static\n"
+						     "select = 0000:0d:00.0@8086:1137\n");
+	CHECK_INT(pty_session_opt(r, "--force-unsafe", scripted, &sc, &out), 1);
+	CHECK_CONTAINS(out, "   4  00:14.0  Intel ");
+	CHECK_CONTAINS(out, "*  5  0d:00.0  Intel Thunderbolt 4 NHI");
+	CHECK_CONTAINS(out, "* selected now\r\n");
+	CHECK_CONTAINS(out, "WARNING: --force-unsafe");
+	CHECK_CONTAINS(out, "Every boot (static): host keeps AlderLake-S GT1 (00:02.0), Radeon RX "
+			    "550 640SP (04:00.0); VMs get Radeon RX 6700/6700 XT/6750 XT (03:00.0) "
+			    "+ its audio\r\n");
 	free(out);
 }
 

@@ -18,6 +18,7 @@
 
 #include "cmdline.h"
 #include "ctx.h"
+#include "kmod-dl.h"
 #include "kmodutil.h"
 #include "sysfs.h"
 #include "vfiobind.h"
@@ -74,8 +75,10 @@ __attribute__((format(printf, 3, 4))) static void say(struct out *o, int prio, c
 static void usage(void)
 {
 	fputs("usage: auto-vfio-bind [--root DIR] [--cmdline STRING] [--verbose]\n"
+	      "       auto-vfio-bind --print-libkmod\n"
 	      "Bind the IOMMU groups named by auto_vfio.bind= on the kernel command line to\n"
-	      "vfio-pci. auto_vfio=off binds nothing. Always exits 0.\n",
+	      "vfio-pci. auto_vfio=off binds nothing. Always exits 0.\n"
+	      "--print-libkmod prints the libkmod it opens to load vfio-pci (exit 1: none).\n",
 	      stdout);
 }
 
@@ -89,7 +92,10 @@ static bool driver_present(const struct av_ctx *ctx)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Load vfio-pci unless its driver is registered; wait a bounded time for it to show. */
+/*
+ * Load vfio-pci unless its driver is registered (built in, or an earlier
+ * pass): only then is libkmod opened at all. Waits a bounded time for it.
+ */
 static int ensure_vfio(const struct av_ctx *ctx, struct out *o)
 {
 	struct timespec step = {0, DRIVER_POLL_MS * 1000000L};
@@ -216,6 +222,12 @@ int main(int argc, char **argv)
 			cmdline = argv[i] + 10;
 		} else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
 			o.verbose = true;
+		} else if (strcmp(argv[i], "--print-libkmod") == 0) {
+			const char *lib = av_kmod_dl_path();
+
+			if (lib)
+				printf("%s\n", lib);
+			return lib ? 0 : 1;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage();
 			return 0;

@@ -14,7 +14,7 @@
 #define AV_VERSION "0.1"
 
 static const struct av_cmd commands[] = {
-    {"list", "show PCI devices by IOMMU group with safety verdicts", av_cmd_list},
+    {"list", "what can go to a VM and why not (--all: every IOMMU group)", av_cmd_list},
     {"setup", "choose devices for VMs and write the boot configuration", av_cmd_setup},
     {"uninstall", "restore every file auto-vfio changed", av_cmd_uninstall},
     {"boot-next", "list the auto-vfio GRUB entries, or pick one for the next boot",

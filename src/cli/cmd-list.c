@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* auto-vfio list: devices by IOMMU group, with the safety verdicts. */
+/*
+ * auto-vfio list: first what can go to a VM and what cannot, then (--all)
+ * every device by IOMMU group with the safety verdicts; --json for programs.
+ */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "pciclass.h"
+#include "picker.h"
 
 static void json_strv(FILE *f, char **v, size_t n)
 {
@@ -154,16 +159,134 @@ void av_cli_print_groups(FILE *f, const struct av_cli *cli, const struct av_mach
 			m->ndevs);
 }
 
+/* Candidates of one verdict, by kind; returns how many. */
+static size_t print_cands(FILE *f, const struct av_cli *cli, const struct av_machine *m,
+			  const struct av_cands *cs, bool safe)
+{
+	size_t n = 0;
+
+	for (int k = 0; k < AV_CAND_NKINDS; k++) {
+		bool title = false;
+
+		for (size_t i = 0; i < cs->n; i++) {
+			const struct av_cand *c = &cs->c[i];
+
+			if (c->kind != (enum av_cand_kind)k || c->safe != safe)
+				continue;
+			if (!title)
+				fprintf(f, " %s\n", av_cand_kind_title(c->kind));
+			title = true;
+			av_cand_print(f, cli, m, c, 0, ' ');
+			n++;
+		}
+	}
+	if (!n)
+		fprintf(f, "   nothing\n");
+	return n;
+}
+
+/* The short answer: what can go to a VM, what cannot and why, where the firmware's console is. */
+static int print_summary(FILE *f, const struct av_cli *cli, const struct av_machine *m)
+{
+	struct av_cands cs;
+	bool *covered;
+	size_t nok, nno, nfold = 0;
+	int err = av_cands_build(m, &cs);
+
+	if (err < 0)
+		return err;
+	covered = calloc(m->ngroups + 1, sizeof(*covered));
+	if (!covered) {
+		av_cands_release(&cs);
+		return -ENOMEM;
+	}
+	fprintf(f, "%sCan go to a VM%s (each line with its whole IOMMU group):\n",
+		av_color(cli, AV_GREEN), av_color(cli, AV_RESET));
+	nok = print_cands(f, cli, m, &cs, true);
+	fprintf(f, "%sCannot go to a VM%s (the host needs something in the group):\n",
+		av_color(cli, AV_RED), av_color(cli, AV_RESET));
+	nno = print_cands(f, cli, m, &cs, false);
+	for (size_t i = 0; i < cs.n; i++)
+		for (size_t k = 0; k < cs.c[i].ngroups; k++)
+			covered[cs.c[i].groups[k]] = true;
+	fprintf(f, "Stay with the host:");
+	for (size_t gi = 0; gi < m->ngroups; gi++)
+		if (!covered[gi])
+			fprintf(f, "%s%d", nfold++ ? ", " : " groups ", m->groups[gi].id);
+	fprintf(f, "%s\n", nfold ? " (only bridges and platform devices)" : " nothing");
+	if (m->boot_vga != AV_NONE) {
+		const struct av_dev *d = &m->devs[m->boot_vga];
+
+		fprintf(f, "The firmware's console (boot VGA) is %s ", d->address);
+		put_clean(f, d->vendor_name);
+		fputc(' ', f);
+		put_clean(f, d->device_name);
+		fputs(".\n", f);
+	} else {
+		fprintf(f, "No device is marked as the firmware's console (boot VGA).\n");
+	}
+	for (size_t i = 0; i < m->nnotes; i++) {
+		fprintf(f, "%snote:%s ", av_color(cli, AV_YELLOW), av_color(cli, AV_RESET));
+		put_clean(f, m->notes[i]);
+		fputc('\n', f);
+	}
+	fprintf(f,
+		"%zu devices in %zu IOMMU groups: %zu can go to a VM, %zu cannot, %zu stay with "
+		"the host; 'auto-vfio list --all' shows every group.\n",
+		m->ndevs, m->ngroups, nok, nno, nfold);
+	free(covered);
+	av_cands_release(&cs);
+	return 0;
+}
+
+static int list_opts(struct av_cli *cli, int argc, char **argv, bool *json, bool *all)
+{
+	static const struct option opts[] = {
+	    {"all", no_argument, NULL, 'a'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"no-color", no_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*json = *all = false;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			*all = true;
+			break;
+		case 'j':
+			*json = true;
+			break;
+		case 'C':
+			cli->color = false;
+			break;
+		case 'h':
+			printf("Usage: %s list [--all] [--json] [--no-color]\n", cli->prog);
+			return AV_EXIT_OK;
+		default:
+			return AV_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s list: unexpected argument '%s'\n", cli->prog, argv[optind]);
+		return AV_EXIT_USAGE;
+	}
+	return -1;
+}
+
 int av_cmd_list(struct av_cli *cli, int argc, char **argv)
 {
 	struct av_machine *m;
-	bool json;
+	bool json, all;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 	int rc;
 
-	rc = av_cli_show_opts(cli, "list", argc, argv, &json);
+	rc = list_opts(cli, argc, argv, &json, &all);
 	if (rc >= 0)
 		return rc;
 	m = av_cli_load(cli);
@@ -175,11 +298,13 @@ int av_cmd_list(struct av_cli *cli, int argc, char **argv)
 		av_machine_free(m);
 		return AV_EXIT_FAIL;
 	}
+	rc = m->iommu ? AV_EXIT_OK : AV_EXIT_NO_IOMMU;
 	if (json)
 		print_json(f, m);
-	else
+	else if (all || !m->iommu)
 		av_cli_print_groups(f, cli, m);
-	rc = m->iommu ? AV_EXIT_OK : AV_EXIT_NO_IOMMU;
+	else if (print_summary(f, cli, m) < 0)
+		rc = AV_EXIT_FAIL;
 	if (fclose(f) != 0 || fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
 		fprintf(stderr, "%s: cannot write the listing\n", cli->prog);
 		rc = AV_EXIT_FAIL;

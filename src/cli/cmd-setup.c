@@ -20,7 +20,7 @@
 #include "fileops.h"
 #include "kmodutil.h"
 #include "manifest.h"
-#include "pciclass.h"
+#include "picker.h"
 #include "plan.h"
 #include "safety.h"
 #include "textdiff.h"
@@ -111,86 +111,6 @@ static int ask_mode(enum av_mode def, enum av_mode *out)
 		printf("Please answer m, s or n.\n");
 	}
 	free(line);
-	return 0;
-}
-
-static bool previously_selected(const struct setup *s, const struct av_group *g)
-{
-	if (!s->have_old_cfg)
-		return false;
-	for (size_t i = 0; i < g->ndevs; i++)
-		for (size_t k = 0; k < s->old_cfg.nselect; k++)
-			if (av_pci_addr_cmp(&s->m->devs[g->devs[i]].addr,
-					    &s->old_cfg.select[k].addr) == 0)
-				return true;
-	return false;
-}
-
-static bool has_endpoint(const struct av_machine *m, const struct av_group *g)
-{
-	for (size_t i = 0; i < g->ndevs; i++)
-		if (!av_class_is_bridge(m->devs[g->devs[i]].cls))
-			return true;
-	return false;
-}
-
-/* Ask group by group; a GPU's groups and its companions' are one question. */
-static int ask_groups(struct setup *s, struct av_pci_addr *addrs, size_t *n)
-{
-	const struct av_machine *m = s->m;
-	bool *asked = calloc(m->ngroups, sizeof(*asked));
-
-	if (!asked)
-		return -ENOMEM;
-	*n = 0;
-	printf("\nChoose the IOMMU groups that go to VMs (the whole group goes).\n");
-	for (size_t gi = 0; gi < m->ngroups; gi++) {
-		size_t closure[AV_MAX_SEL];
-		bool safe = true, def = false;
-		int nc, rc;
-
-		if (asked[gi] || !has_endpoint(m, &m->groups[gi]))
-			continue;
-		nc = av_group_closure(m, gi, closure, AV_MAX_SEL);
-		if (nc < 0)
-			continue;
-		printf("\n");
-		for (int k = 0; k < nc; k++) {
-			const struct av_group *g = &m->groups[closure[k]];
-
-			asked[closure[k]] = true;
-			safe &= g->safe;
-			def |= previously_selected(s, g);
-			printf("IOMMU group %d%s\n", g->id, g->safe ? "" : "  [UNSAFE]");
-			for (size_t i = 0; i < g->ndevs; i++) {
-				const struct av_dev *d = &m->devs[g->devs[i]];
-
-				printf("  %s %s: %s %s [%04x:%04x]%s\n", d->address, d->class_name,
-				       d->vendor_name, d->device_name, d->vendor, d->device,
-				       d->boot_vga ? " [boot VGA]" : "");
-			}
-			for (size_t r = 0; r < g->nreasons; r++)
-				printf("  unsafe: %s\n", g->reasons[r]);
-		}
-		if (!safe && !s->force_unsafe) {
-			printf("Not offered: unsafe to pass through (--force-unsafe overrides).\n");
-			continue;
-		}
-		if (!safe) {
-			printf("WARNING: this takes devices the host needs; it may leave the host "
-			       "without its disk, network or platform devices.\n");
-			def = false;
-		}
-		rc = ask_yes_no(nc > 1 ? "Pass these groups through?" : "Pass this group through?",
-				def);
-		if (rc < 0) {
-			free(asked);
-			return rc;
-		}
-		if (rc && *n < AV_MAX_SEL)
-			addrs[(*n)++] = m->devs[m->groups[gi].devs[0]].addr;
-	}
-	free(asked);
 	return 0;
 }
 
@@ -821,7 +741,6 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (!s.mode_set) {
-		av_cli_print_groups(stdout, cli, s.m);
 		if (ask_mode(s.mode, &s.mode) < 0) {
 			fprintf(stderr, "%s: no answer (end of input): nothing was changed\n",
 				cli->prog);
@@ -831,7 +750,8 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 	if (s.mode != AV_MODE_NONE) {
 		if (s.select)
 			parse_select(s.select, addrs, &naddr);
-		else if (ask_groups(&s, addrs, &naddr) < 0) {
+		else if (av_pick(cli, s.m, s.have_old_cfg ? &s.old_cfg : NULL, s.force_unsafe,
+				 addrs, &naddr) < 0) {
 			fprintf(stderr, "%s: no answer (end of input): nothing was changed\n",
 				cli->prog);
 			goto out;
@@ -855,6 +775,7 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 			fprintf(stderr,
 				"%s: WARNING: passing unsafe groups through (--force-unsafe)\n",
 				cli->prog);
+		av_pick_preview(stdout, s.m, &r, s.mode);
 	}
 	/* asked only in an interactive run: flags for mode and devices make it declarative */
 	if (!s.yes && !s.extras_set && !(s.mode_set && (s.select || s.mode == AV_MODE_NONE)) &&
