@@ -315,6 +315,16 @@ static int bind_token(const struct av_machine *m, const struct plan *p, size_t k
 	return 0;
 }
 
+/* Does the entry that keeps unit @keep (AV_NONE: headless) pass the boot VGA device? */
+static bool passes_boot_vga(const struct av_machine *m, const struct plan *p, size_t keep)
+{
+	for (size_t u = 0; u < p->nunits; u++)
+		if (u != keep &&
+		    av_machine_groups_take_boot_vga(m, p->units[u].groups, p->units[u].ngroups))
+			return true;
+	return false;
+}
+
 /* Does the word @w occur in the blank-separated @line? */
 static bool has_word(const char *line, const char *w, size_t wlen)
 {
@@ -461,6 +471,9 @@ static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, 
 		fprintf(e->f, " %s", e->p->params);
 	if (bind[0])
 		fprintf(e->f, " %s", bind);
+	/* only a passed boot GPU loses the firmware console (README: Binding at boot) */
+	if (bind[0] && passes_boot_vga(m, e->p, keep))
+		fputs(" " AV_BOOTFB_PARAM, e->f);
 	fputc('\n', e->f);
 	av_grub_echo(e->f, indent + 1, "Loading initial ramdisk ...");
 	for (int i = 0; i < indent + 1; i++)
