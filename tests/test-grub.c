@@ -883,7 +883,20 @@ AV_TEST(grub_boot_gpu_drops_firmware_framebuffer)
 		       "initcall_blacklist=sysfb_init");
 	CHECK_CONTAINS(linux_of(res.out, "-headless"), " initcall_blacklist=sysfb_init");
 	CHECK_INT(count(res.out, "initcall_blacklist=sysfb_init"), 2 * 3);
+	/* update-grub in a chroot without /sys: the last grub.cfg tells which GPU booted */
+	tu_write(tu_fmt("%s/boot/grub/grub.cfg", r), res.out);
 	tu_result_free(&res);
+	CHECK_INT(rename(tu_fmt("%s/sys", r), tu_fmt("%s/sys.off", r)), 0);
+	run_grub(&res, r, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_CONTAINS(res.out, "# auto-vfio: no live IOMMU groups");
+	CHECK_NOT_CONTAINS(linux_of(res.out, "-host-0000:00:02.0"), "initcall_blacklist");
+	CHECK_CONTAINS(linux_of(res.out, "-host-0000:02:00.0"), " initcall_blacklist=sysfb_init");
+	CHECK_CONTAINS(linux_of(res.out, "-headless"), " initcall_blacklist=sysfb_init");
+	CHECK_INT(count(res.out, "initcall_blacklist=sysfb_init"), 2 * 3);
+	tu_result_free(&res);
+	CHECK_INT(rename(tu_fmt("%s/sys.off", r), tu_fmt("%s/sys", r)), 0);
+	unlink(tu_fmt("%s/boot/grub/grub.cfg", r));
 
 	/* the boot iGPU is now another device: it stays with the host, console and all */
 	conf(r, BASE_CONF "select = 0000:00:02.0@8086:ffff\nselect = 0000:02:00.0@1002:73bf\n");

@@ -859,6 +859,28 @@ static void kernel_order(const struct emitter *e, struct av_kernel *k, size_t nk
 }
 
 /*
+ * Was @addr the boot VGA device when the last grub.cfg @last was written?
+ * Its entry keeping @addr was then the one without AV_BOOTFB_PARAM while
+ * others carried it: that parameter goes only where the boot GPU is passed.
+ */
+static bool last_boot_vga(const char *last, const char *addr)
+{
+	char id[64];
+	const char *p, *line, *eol;
+
+	if (!strstr(last, " " AV_BOOTFB_PARAM))
+		return false;
+	snprintf(id, sizeof(id), "-host-%s' {", addr);
+	p = strstr(last, id);
+	line = p ? strstr(p, "\tlinux\t") : NULL;
+	if (!line)
+		return false;
+	eol = strchr(line, '\n');
+	p = strstr(line, " " AV_BOOTFB_PARAM);
+	return !p || (eol && p > eol);
+}
+
+/*
  * Without live IOMMU groups (a chroot, recovery, the IOMMU off) the config is
  * the truth: a model with one safe group per selected device, classes and
  * names from sysfs when the device is there with the selected ID. A device
@@ -902,6 +924,8 @@ static int config_machine(const struct av_ctx *ctx, const struct av_config *cfg,
 		d->device = sel->device;
 		d->class = ld ? ld->class : 0;
 		d->cls = ld ? ld->cls : 0;
+		d->boot_vga =
+		    ld ? ld->boot_vga : last.exists && last_boot_vga(last.data, d->address);
 		if (!ld && last.exists) {
 			char id[64];
 
@@ -930,6 +954,8 @@ static int config_machine(const struct av_ctx *ctx, const struct av_config *cfg,
 	qsort(m->devs, n, sizeof(*m->devs), addr_cmp_dev);
 	m->ndevs = n;
 	for (size_t i = 0; i < n; i++) {
+		if (m->devs[i].boot_vga && m->boot_vga == AV_NONE)
+			m->boot_vga = i;
 		m->devs[i].group = (int)i;
 		m->devs[i].group_idx = i;
 		m->groups[i].id = (int)i;
