@@ -7,7 +7,8 @@
  * Each entry boots exactly as 10_linux's advanced entry for that kernel:
  * its body is copied from 10_linux's part of the grub.cfg being written when
  * there is one, and built the way the installed 10_linux builds it otherwise.
- * Only the IOMMU parameters and one auto_vfio.bind= are added.
+ * Only the IOMMU parameters and one auto_vfio.bind= are added, and
+ * AV_BOOTFB_PARAM where the entry passes the boot VGA device.
  *
  * Ids: the newest kernel's entries are auto-vfio-host-<DDDD:BB:DD.F> and
  * auto-vfio-headless, so GRUB_DEFAULT or a saved default survives kernel
