@@ -145,10 +145,10 @@ else
 	qt_fail "the GRUB backend writes entries for this machine"
 	sed 's/^/| /' "$W/menu.err"
 fi
-# id <TAB> the kernel parameters after the image and "ro"
+# id <TAB> the kernel parameters after the image, root= and "ro"
 awk '
 	/menuentry .*--id .auto-vfio-/ { match($0, /--id .[^ ]*. \{$/); id = substr($0, RSTART + 6, RLENGTH - 9); next }
-	/^[ \t]*linux\t/ && id != "" { sub(/^[ \t]*linux\t[^ ]* ro ?/, ""); print id "\t" $0; id = "" }
+	/^[ \t]*linux\t/ && id != "" { sub(/^[ \t]*linux\t[^ ]*( root=[^ ]*)? ro +/, ""); print id "\t" $0; id = "" }
 ' "$W/menu.cfg" >"$W/entries"
 args_of() { grep -a -- "-$1	" "$W/entries" | head -n 1 | cut -f2; }
 KEEP_ARGS=$(args_of "host-$BOOT_GPU")
