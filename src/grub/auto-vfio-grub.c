@@ -7,7 +7,8 @@
  * Each entry boots exactly as 10_linux's advanced entry for that kernel:
  * its body is copied from 10_linux's part of the grub.cfg being written when
  * there is one, and built the way the installed 10_linux builds it otherwise.
- * Only the IOMMU parameters and one auto_vfio.bind= are added.
+ * Only the IOMMU parameters and one auto_vfio.bind= are added, and
+ * AV_BOOTFB_PARAM where the entry passes the boot VGA device.
  *
  * Ids: the newest kernel's entries are auto-vfio-host-<DDDD:BB:DD.F> and
  * auto-vfio-headless, so GRUB_DEFAULT or a saved default survives kernel
@@ -519,6 +520,16 @@ static int bind_token(const struct av_machine *m, const struct plan *p, size_t k
 	return 0;
 }
 
+/* Does the entry that keeps unit @keep (AV_NONE: headless) pass the boot VGA device? */
+static bool passes_boot_vga(const struct av_machine *m, const struct plan *p, size_t keep)
+{
+	for (size_t u = 0; u < p->nunits; u++)
+		if (u != keep &&
+		    av_machine_groups_take_boot_vga(m, p->units[u].groups, p->units[u].ngroups))
+			return true;
+	return false;
+}
+
 /* Does the word @w occur in the blank-separated @line? */
 static bool has_word(const char *line, const char *w, size_t wlen)
 {
@@ -756,8 +767,10 @@ static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, 
 	if (err < 0)
 		return err;
 	err = -ENOMEM;
-	if (asprintf(&extra, "%s%s%s%s", e->p->params[0] ? " " : "", e->p->params,
-		     bind[0] ? " " : "", bind) < 0) {
+	/* only a passed boot GPU loses the firmware console (README: Binding at boot) */
+	if (asprintf(&extra, "%s%s%s%s%s", e->p->params[0] ? " " : "", e->p->params,
+		     bind[0] ? " " : "", bind,
+		     bind[0] && passes_boot_vga(m, e->p, keep) ? " " AV_BOOTFB_PARAM : "") < 0) {
 		extra = NULL;
 		goto out;
 	}
@@ -847,6 +860,28 @@ static void kernel_order(const struct emitter *e, struct av_kernel *k, size_t nk
 }
 
 /*
+ * Was @addr the boot VGA device when the last grub.cfg @last was written?
+ * Its entry keeping @addr was then the one without AV_BOOTFB_PARAM while
+ * others carried it: that parameter goes only where the boot GPU is passed.
+ */
+static bool last_boot_vga(const char *last, const char *addr)
+{
+	char id[64];
+	const char *p, *line, *eol;
+
+	if (!strstr(last, " " AV_BOOTFB_PARAM))
+		return false;
+	snprintf(id, sizeof(id), "-host-%s' {", addr);
+	p = strstr(last, id);
+	line = p ? strstr(p, "\tlinux\t") : NULL;
+	if (!line)
+		return false;
+	eol = strchr(line, '\n');
+	p = strstr(line, " " AV_BOOTFB_PARAM);
+	return !p || (eol && p > eol);
+}
+
+/*
  * Without live IOMMU groups (a chroot, recovery, the IOMMU off) the config is
  * the truth: a model with one safe group per selected device, classes and
  * names from sysfs when the device is there with the selected ID. A device
@@ -890,6 +925,8 @@ static int config_machine(const struct av_ctx *ctx, const struct av_config *cfg,
 		d->device = sel->device;
 		d->class = ld ? ld->class : 0;
 		d->cls = ld ? ld->cls : 0;
+		d->boot_vga =
+		    ld ? ld->boot_vga : last.exists && last_boot_vga(last.data, d->address);
 		if (!ld && last.exists) {
 			char id[64];
 
@@ -918,6 +955,8 @@ static int config_machine(const struct av_ctx *ctx, const struct av_config *cfg,
 	qsort(m->devs, n, sizeof(*m->devs), addr_cmp_dev);
 	m->ndevs = n;
 	for (size_t i = 0; i < n; i++) {
+		if (m->devs[i].boot_vga && m->boot_vga == AV_NONE)
+			m->boot_vga = i;
 		m->devs[i].group = (int)i;
 		m->devs[i].group_idx = i;
 		m->groups[i].id = (int)i;

@@ -100,9 +100,8 @@ int av_resolve(const struct av_ctx *ctx, const struct av_machine *m,
 
 		if (d->gpu && !taken)
 			host_display = true;
-		if (d->boot_vga && taken)
-			takes_boot_vga = true;
 	}
+	takes_boot_vga = av_machine_groups_take_boot_vga(m, out->groups, out->ngroups);
 	if (static_mode && takes_boot_vga && !host_display) {
 		av_log(ctx, force ? AV_LOG_WARNING : AV_LOG_ERR,
 		       "the selection takes the boot VGA device and leaves the host no display");
@@ -353,6 +352,10 @@ static int grub_dropin(const struct av_machine *m, const struct av_config *cfg,
 			fprintf(f, "%s%s", i ? "," : "", sb);
 		}
 	}
+	/* however vfio-pci takes it (selectors or IDs), its BARs must be free */
+	if (cfg->mode == AV_MODE_STATIC &&
+	    av_machine_groups_take_boot_vga(m, r->groups, r->ngroups))
+		fputs(" " AV_BOOTFB_PARAM, f);
 	fputs("\"\n", f);
 	/* an id without a kernel version: it survives kernel upgrades */
 	if (cfg->mode == AV_MODE_MULTIBOOT && cfg->boot_default[0])
