@@ -128,6 +128,32 @@ AV_TEST(setup_static_writes_expected_files)
 	tu_result_free(&res);
 }
 
+/*
+ * The boot GPU (this machine's iGPU) to VMs: the firmware framebuffer must
+ * not be set up on it, so the drop-in carries the one parameter; a selection
+ * that leaves the boot GPU to the host leaves the command line as it was.
+ */
+AV_TEST(setup_static_boot_gpu_drops_firmware_framebuffer)
+{
+	char *r = machine();
+	struct tu_result res;
+	char *grub;
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "00:02.0", "--yes"), 0);
+	grub = tu_read(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r));
+	CHECK_CONTAINS(grub, "auto_vfio.bind=0000:00:02.0@8086:4680 "
+			     "initcall_blacklist=sysfb_init\"\n");
+	/* once */
+	CHECK(!strstr(strstr(grub, "initcall_blacklist=") + 1, "initcall_blacklist="));
+	CHECK_NOT_CONTAINS(grub, "video=");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 0);
+	grub = tu_read(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r));
+	CHECK_CONTAINS(grub, "auto_vfio.bind=0000:03:00.0@1002:73df,0000:03:00.1@1002:ab28\"\n");
+	CHECK_NOT_CONTAINS(grub, "initcall_blacklist");
+	tu_result_free(&res);
+}
+
 AV_TEST(setup_twice_then_uninstall_exact)
 {
 	char *r = machine(), *orig = digest(r), *after1;

@@ -16,9 +16,10 @@ check="patch pciutils kmod grub-common cpio zstd xz-utils"
 # The Debian package (make deb); dpkg-buildpackage wants build-essential.
 deb="build-essential dpkg-dev debhelper fakeroot"
 # The QEMU tests (make qemu-check): the guests, their initramfs and disks;
-# busybox-static because the guests' root has no shared libraries; lintian
-# checks the package they install, bash-completion runs its completion.
-qemu="qemu-system-x86 qemu-utils busybox-static initramfs-tools kmod cpio grub-pc-bin grub-common grub2-common xorriso mtools fdisk e2fsprogs util-linux zstd lintian bash-completion"
+# OVMF for the UEFI guests; busybox-static because the guests' root has no
+# shared libraries; lintian checks the package they install, bash-completion
+# runs its completion.
+qemu="qemu-system-x86 qemu-utils ovmf busybox-static initramfs-tools kmod cpio grub-pc-bin grub-common grub2-common xorriso mtools fdisk e2fsprogs util-linux zstd lintian bash-completion"
 bench="pciutils busybox-static"
 fuzz="clang libclang-rt-dev" # libFuzzer and the sanitizers' runtimes
 

@@ -7,7 +7,8 @@
  * Each entry boots exactly as 10_linux's advanced entry for that kernel:
  * its body is copied from 10_linux's part of the grub.cfg being written when
  * there is one, and built the way the installed 10_linux builds it otherwise.
- * Only the IOMMU parameters and one auto_vfio.bind= are added.
+ * Only the IOMMU parameters and one auto_vfio.bind= are added, and
+ * AV_BOOTFB_PARAM where the entry passes the boot VGA device.
  *
  * Ids: the newest kernel's entries are auto-vfio-host-<DDDD:BB:DD.F> and
  * auto-vfio-headless, so GRUB_DEFAULT or a saved default survives kernel
@@ -479,8 +480,9 @@ static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, 
 	if (err < 0)
 		return err;
 	err = -ENOMEM;
-	if (asprintf(&extra, "%s%s%s%s", e->params[0] ? " " : "", e->params, bind[0] ? " " : "",
-		     bind) < 0) {
+	/* only a passed boot GPU loses the firmware console (README: Binding at boot) */
+	if (asprintf(&extra, "%s%s%s%s%s", e->params[0] ? " " : "", e->params, bind[0] ? " " : "",
+		     bind, en->bootfb ? " " AV_BOOTFB_PARAM : "") < 0) {
 		extra = NULL;
 		goto out;
 	}

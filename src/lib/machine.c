@@ -130,6 +130,19 @@ struct av_group *av_machine_group(const struct av_machine *m, int id)
 	return bsearch(&key, m->groups, m->ngroups, sizeof(*m->groups), group_cmp);
 }
 
+bool av_machine_groups_take_boot_vga(const struct av_machine *m, const size_t *groups, size_t n)
+{
+	size_t g;
+
+	if (m->boot_vga == AV_NONE)
+		return false;
+	g = m->devs[m->boot_vga].group_idx;
+	for (size_t i = 0; g != AV_NONE && i < n; i++)
+		if (groups[i] == g)
+			return true;
+	return false;
+}
+
 /* setjmp() sits in small functions so no local is live across a longjmp. */
 static const char *lookup_guarded(struct pci_access *pacc, char *buf, int size, int flags,
 				  unsigned a, unsigned b)

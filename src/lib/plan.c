@@ -161,6 +161,10 @@ static int grub_dropin(const struct av_machine *m, const struct av_config *cfg,
 			fprintf(f, "%s%s", i ? "," : "", sb);
 		}
 	}
+	/* however vfio-pci takes it (selectors or IDs), its BARs must be free */
+	if (cfg->mode == AV_MODE_STATIC &&
+	    av_machine_groups_take_boot_vga(m, r->groups, r->ngroups))
+		fputs(" " AV_BOOTFB_PARAM, f);
 	fputs("\"\n", f);
 	/* an id without a kernel version: it survives kernel upgrades */
 	if (cfg->mode == AV_MODE_MULTIBOOT && cfg->boot_default[0])

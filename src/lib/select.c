@@ -157,9 +157,8 @@ int av_resolve(const struct av_ctx *ctx, const struct av_machine *m,
 
 		if (d->gpu && !taken)
 			host_display = true;
-		if (d->boot_vga && taken)
-			takes_boot_vga = true;
 	}
+	takes_boot_vga = av_machine_groups_take_boot_vga(m, out->groups, out->ngroups);
 	if (static_mode && takes_boot_vga && !host_display) {
 		av_log(ctx, force ? AV_LOG_WARNING : AV_LOG_ERR,
 		       "the selection takes the boot VGA device and leaves the host no display");
@@ -319,12 +318,15 @@ static int addr_order(const void *a, const void *b, void *m)
 static void entry_fill(const struct av_machine *m, const struct av_resolved *r, size_t keep,
 		       struct av_entry *e)
 {
+	size_t passed[AV_MAX_SEL];
+
 	memset(e, 0, sizeof(*e));
 	e->keep = keep;
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct av_group *g = &m->groups[r->groups[i]];
 
 		if (r->unit[i] != keep) {
+			passed[e->nbind] = r->groups[i];
 			e->bind[e->nbind++] = r->rep[i];
 			continue;
 		}
@@ -333,6 +335,8 @@ static void entry_fill(const struct av_machine *m, const struct av_resolved *r, 
 				e->vga[e->nvga++] = g->devs[k];
 	}
 	qsort_r(e->bind, e->nbind, sizeof(e->bind[0]), addr_order, (void *)m);
+	/* only a passed boot GPU loses the firmware console */
+	e->bootfb = av_machine_groups_take_boot_vga(m, passed, e->nbind);
 	if (keep == AV_NONE)
 		snprintf(e->id, sizeof(e->id), "headless");
 	else
@@ -400,6 +404,28 @@ void av_entry_iommu_params(const struct av_ctx *ctx, const struct av_config *cfg
 
 /* ---- the model of a machine without live IOMMU groups ---- */
 
+/*
+ * Was @addr the boot VGA device when the last boot menu @last was written?
+ * Its entry keeping @addr was then the one without AV_BOOTFB_PARAM while
+ * others carried it: that parameter goes only where the boot GPU is passed.
+ */
+static bool last_boot_vga(const char *last, const char *addr)
+{
+	char id[64];
+	const char *p, *line, *eol;
+
+	if (!strstr(last, " " AV_BOOTFB_PARAM))
+		return false;
+	snprintf(id, sizeof(id), "-host-%s' {", addr);
+	p = strstr(last, id);
+	line = p ? strstr(p, "\tlinux\t") : NULL;
+	if (!line)
+		return false;
+	eol = strchr(line, '\n');
+	p = strstr(line, " " AV_BOOTFB_PARAM);
+	return !p || (eol && p > eol);
+}
+
 static int addr_cmp_dev(const void *a, const void *b)
 {
 	return av_pci_addr_cmp(&((const struct av_dev *)a)->addr,
@@ -438,6 +464,7 @@ int av_select_config_machine(const struct av_config *cfg, const struct av_machin
 		d->device = sel->device;
 		d->class = ld ? ld->class : 0;
 		d->cls = ld ? ld->cls : 0;
+		d->boot_vga = ld ? ld->boot_vga : last_menu && last_boot_vga(last_menu, d->address);
 		if (!ld && last_menu) {
 			char id[64];
 
@@ -466,6 +493,8 @@ int av_select_config_machine(const struct av_config *cfg, const struct av_machin
 	qsort(m->devs, n, sizeof(*m->devs), addr_cmp_dev);
 	m->ndevs = n;
 	for (size_t i = 0; i < n; i++) {
+		if (m->devs[i].boot_vga && m->boot_vga == AV_NONE)
+			m->boot_vga = i;
 		m->devs[i].group = (int)i;
 		m->devs[i].group_idx = i;
 		m->groups[i].id = (int)i;

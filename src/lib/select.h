@@ -69,6 +69,7 @@ struct av_entry {
 	size_t vga[AV_MAX_SEL];	  /* (the first names the entry) */
 	size_t nbind;		  /* the devices auto_vfio.bind= names, address order */
 	size_t bind[AV_MAX_SEL];  /* (one per group passed) */
+	bool bootfb;		  /* it passes the boot VGA device: AV_BOOTFB_PARAM on its line */
 	char id[AV_ADDR_LEN + 8]; /* "host-<addr>" or "headless", without prefix or version */
 };
 
@@ -97,7 +98,8 @@ const char *av_iommu_params(const struct av_ctx *ctx);
  * the truth: a model with one safe group per selected device, classes and
  * names from @live (may be NULL) when the device is there with the selected
  * ID. A device @live does not show is a GPU when @last_menu (the last boot
- * menu written, may be NULL) has an entry keeping it, so the ids stay; the
+ * menu written, may be NULL) has an entry keeping it, so the ids stay, and
+ * the boot VGA device when that entry alone lacked AV_BOOTFB_PARAM; the
  * other selected functions of a GPU's slot go with it.
  */
 int av_select_config_machine(const struct av_config *cfg, const struct av_machine *live,
