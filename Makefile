@@ -42,12 +42,19 @@ DL_LIBS := -ldl
 
 # Paths compiled in stay fixed (/etc, /var/lib): PREFIX moves only the programs,
 # whose paths reach the hook and the grub.d shim at install time.
-AV_CPPFLAGS := -Isrc/lib -D_GNU_SOURCE
+# The library in tiers (README: How it works): the boot core the binder may
+# use, the model of the machine, the policy, the writers. The core and the
+# binder compile seeing only the core's headers and the binder links only
+# the core's archive, so the build fails if the binder ever reaches further.
+LIB_TIERS := core model policy writers
+AV_CPPFLAGS := $(addprefix -Isrc/lib/,$(LIB_TIERS)) -D_GNU_SOURCE
+CORE_CPPFLAGS := -Isrc/lib/core -D_GNU_SOURCE
 AV_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wno-format-nonliteral $(DEP_CFLAGS)
 AV_LDFLAGS := -Wl,--as-needed
 
-LIB_SRCS := $(sort $(wildcard src/lib/*.c))
+LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(addprefix src/lib/,$(LIB_TIERS)))))
+CORE_SRCS := $(sort $(wildcard src/lib/core/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 BIND_SRCS := $(sort $(wildcard src/bind/*.c))
 GRUB_SRCS := $(sort $(wildcard src/grub/*.c))
@@ -56,6 +63,7 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB := $(BUILD)/libauto-vfio.a
+CORE_LIB := $(BUILD)/libauto-vfio-core.a
 PROGS := $(BUILD)/auto-vfio
 ifneq ($(BIND_SRCS),)
 PROGS += $(BUILD)/auto-vfio-bind
@@ -67,6 +75,8 @@ TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 
 all: $(PROGS)
 
+$(call obj,$(CORE_SRCS) $(BIND_SRCS)): AV_CPPFLAGS := $(CORE_CPPFLAGS)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(AV_CPPFLAGS) $(CPPFLAGS) $(AV_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c -o $@ $<
@@ -76,12 +86,17 @@ $(LIB): $(call obj,$(LIB_SRCS))
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(CORE_LIB): $(call obj,$(CORE_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
 $(BUILD)/auto-vfio: $(call obj,$(CLI_SRCS)) $(LIB)
 	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(ALL_LIBS)
 
-# The binder runs in the initramfs: it links only the C library and opens
-# libkmod (src/bind/kmod-dl.c) when it has to load vfio-pci.
-$(BUILD)/auto-vfio-bind: $(call obj,$(BIND_SRCS)) $(LIB)
+# The binder runs in the initramfs: it links only the boot core and the C
+# library, and opens libkmod (src/bind/kmod-dl.c) when it has to load vfio-pci.
+$(BUILD)/auto-vfio-bind: $(call obj,$(BIND_SRCS)) $(CORE_LIB)
 	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(DL_LIBS)
 
 $(BUILD)/auto-vfio-grub: $(call obj,$(GRUB_SRCS)) $(LIB)
@@ -158,7 +173,7 @@ deb:
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(BIND_SRCS) $(GRUB_SRCS) $(TEST_SRCS) $(TOOL_SRCS) \
-		$(wildcard src/*/*.h tests/lib/*.h tests/fuzz/*.[ch])
+		$(wildcard src/*/*.h src/lib/*/*.h tests/lib/*.h tests/fuzz/*.[ch])
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5

@@ -7,7 +7,7 @@
 set -eu
 build=${FUZZ_BUILD:-build/fuzz}
 secs=${FUZZ_SECONDS:-5}
-flags="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc/lib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all ${FUZZ_CFLAGS:-}"
+flags="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc/lib/core -Isrc/lib/model -Isrc/lib/policy -Isrc/lib/writers -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all ${FUZZ_CFLAGS:-}"
 failed=0
 
 for src in tests/fuzz/fuzz-*.c; do
