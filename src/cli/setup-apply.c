@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* auto-vfio setup: the extras' files, the diff, and the transaction that writes the plan. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libkmod.h>
+
+#include "cli.h"
+#include "config.h"
+#include "detect.h"
+#include "evdev.h"
+#include "hugepages.h"
+#include "fileops.h"
+#include "kmodutil.h"
+#include "manifest.h"
+#include "pciclass.h"
+#include "picker.h"
+#include "plan.h"
+#include "safety.h"
+#include "textdiff.h"
+#include "zram.h"
+#include "setup.h"
+
+static void add_file(struct av_plan *plan, const char *path, char *data, mode_t mode)
+{
+	if (plan->n < AV_PLAN_MAX)
+		plan->f[plan->n++] =
+		    (struct av_plan_file){.path = path, .data = data, .mode = mode};
+	else
+		free(data);
+}
+
+/* The extras' files, appended to the plan. 0 or -errno (said why). */
+int setup_plan_extras(struct setup *s, struct av_plan *plan)
+{
+	const struct av_ctx *ctx = &s->cli->ctx;
+	int err;
+
+	if (s->hugepages) {
+		struct av_hugepages hp;
+
+		err = av_hugepages_plan(ctx, s->hp_size, 0, s->hp_reserve, &hp);
+		if (err < 0)
+			return err;
+		add_file(plan, AV_HUGEPAGES_DROPIN, av_hugepages_dropin(&hp), 0644);
+	}
+	if (s->evdev) {
+		struct av_inputs in;
+		struct av_file conf;
+		char *text = NULL, *xml;
+
+		err = av_evdev_find(ctx, &in);
+		if (err < 0)
+			return err;
+		err = av_file_read(ctx, AV_QEMU_CONF, &conf);
+		if (!err && !conf.exists)
+			printf("evdev: %s%s is missing (libvirt not installed): skipped\n",
+			       ctx->root, AV_QEMU_CONF);
+		else if (!err && in.n == 0)
+			printf("evdev: no keyboard or mouse under %s%s: skipped\n", ctx->root,
+			       AV_INPUT_BY_ID);
+		else if (!err)
+			err = av_evdev_qemu_conf(ctx, AV_QEMU_CONF, conf.data, &in, &text);
+		if (!err && text) {
+			add_file(plan, AV_QEMU_CONF, text, conf.mode);
+			xml = av_evdev_xml(&in);
+			printf("evdev: add to each VM's <devices> (virsh edit VM):\n%s",
+			       xml ? xml : "");
+			free(xml);
+		}
+		av_file_release(&conf);
+		av_evdev_release(&in);
+		if (err < 0)
+			return err;
+	}
+	if (s->zram) {
+		enum av_zram_tool tool = av_zram_detect(ctx);
+		struct av_zram_opts o = {.algo = "zstd", .percent = 25, .priority = -1};
+		struct av_file conf;
+
+		if (tool == AV_ZRAM_NONE) {
+			printf("zram: neither zram-tools nor systemd-zram-generator is installed "
+			       "(apt-get install zram-tools): skipped\n");
+			return 0;
+		}
+		err = av_zram_check(ctx, &o);
+		if (!err)
+			err = av_file_read(ctx, av_zram_conf_path(tool), &conf);
+		if (err < 0)
+			return err;
+		add_file(plan, av_zram_conf_path(tool),
+			 av_zram_edit(tool, conf.exists ? conf.data : NULL, &o),
+			 conf.exists ? conf.mode : 0644);
+		av_file_release(&conf);
+	}
+	for (size_t i = AV_PLAN_OWN; i < plan->n; i++)
+		if (!plan->f[i].data)
+			return -ENOMEM;
+	return 0;
+}
+
+/* Services that read what changed. */
+static void restart_services(struct setup *s, const struct av_plan *plan, const bool *changed)
+{
+	static const char *const libvirt[] = AV_LIBVIRT_UNITS;
+	enum av_zram_tool zram = av_zram_detect(&s->cli->ctx);
+
+	/* the hugepages drop-in is read at the next boot: nothing to restart */
+	for (size_t i = AV_PLAN_OWN; i < plan->n; i++) {
+		if (!changed[i])
+			continue;
+		if (strcmp(plan->f[i].path, AV_QEMU_CONF) == 0)
+			for (size_t u = 0; u < sizeof(libvirt) / sizeof(libvirt[0]); u++)
+				av_cli_restart_service(s->cli, libvirt[u]);
+		else if (zram != AV_ZRAM_NONE &&
+			 strcmp(plan->f[i].path, av_zram_conf_path(zram)) == 0)
+			av_cli_restart_service(s->cli, av_zram_service(zram));
+	}
+}
+
+/* Auto-vfio entries in the regenerated grub.cfg; -1 when it was not regenerated here. */
+static int grub_entries(const struct setup *s)
+{
+	struct av_file cfg;
+	int n = 0;
+
+	if (!av_ctx_is_real_root(&s->cli->ctx) && !getenv("AUTO_VFIO_UPDATE_GRUB"))
+		return -1;
+	if (av_file_read(&s->cli->ctx, "/boot/grub/grub.cfg", &cfg) < 0 || !cfg.exists)
+		return -1;
+	for (const char *p = cfg.data; (p = strstr(p, "--id '" AV_ENTRY_ID_PREFIX)); p++)
+		n++;
+	av_file_release(&cfg);
+	return n;
+}
+
+int setup_apply(struct setup *s, const struct av_plan *plan)
+{
+	const struct av_ctx *ctx = &s->cli->ctx;
+	struct av_file before[AV_PLAN_MAX] = {0};
+	bool differs[AV_PLAN_MAX] = {0}, done[AV_PLAN_MAX] = {0};
+	struct av_txn *txn = NULL;
+	size_t nchanged = 0;
+	int err = 0, rc = AV_EXIT_OK;
+	bool initramfs_done = false;
+
+	for (size_t i = 0; i < plan->n && !err; i++) {
+		err = av_file_read(ctx, plan->f[i].path, &before[i]);
+		if (err == -ELOOP)
+			fprintf(stderr,
+				"%s: %s%s is a symbolic link: auto-vfio does not write through "
+				"links; put the file itself there (or remove the link) and run "
+				"again\n",
+				s->cli->prog, ctx->root, plan->f[i].path);
+		else if (err < 0)
+			fprintf(stderr, "%s: %s%s: %s\n", s->cli->prog, ctx->root, plan->f[i].path,
+				strerror(-err));
+		if (err < 0)
+			break;
+		if (av_plan_check_dropin(ctx, &s->man, plan->f[i].path, &before[i]) < 0) {
+			rc = AV_EXIT_FOREIGN;
+			goto out;
+		}
+		if (plan->f[i].data)
+			differs[i] = !before[i].exists ||
+				     strlen(plan->f[i].data) != before[i].len ||
+				     memcmp(plan->f[i].data, before[i].data, before[i].len);
+		else
+			differs[i] = before[i].exists && av_manifest_find(&s->man, plan->f[i].path);
+		nchanged += differs[i];
+	}
+	if (err < 0) {
+		rc = AV_EXIT_FAIL;
+		goto out;
+	}
+	if (nchanged == 0) {
+		printf("Nothing to change: the boot configuration already matches.\n");
+		goto out;
+	}
+
+	printf("\n%s:\n", s->dry_run ? "Would change" : "Changes");
+	for (size_t i = 0; i < plan->n; i++) {
+		char *d;
+
+		if (!differs[i])
+			continue;
+		d = av_unified_diff(plan->f[i].path, before[i].exists ? before[i].data : NULL,
+				    plan->f[i].data);
+		fputs(d ? d : "(no memory for the diff)\n", stdout);
+		free(d);
+	}
+	if (!s->no_update)
+		printf("Then run: update-initramfs -u -k all; update-grub\n");
+	if (s->dry_run) {
+		printf("Dry run: nothing was changed.\n");
+		goto out;
+	}
+	if (!s->yes) {
+		int yes = setup_ask_yes_no("Apply these changes?", false);
+
+		if (yes <= 0) {
+			printf("Cancelled: nothing was changed.\n");
+			rc = AV_EXIT_FAIL;
+			goto out;
+		}
+	}
+
+	/* one transaction: every file, and the updates, or nothing */
+	err = av_txn_begin(ctx, &s->cli->fault, 0, &txn);
+	for (size_t i = 0; i < plan->n && !err; i++) {
+		bool changed;
+
+		if (!differs[i])
+			continue;
+		done[i] = true;
+		if (plan->f[i].data)
+			err = av_txn_write(txn, plan->f[i].path, plan->f[i].data,
+					   strlen(plan->f[i].data), plan->f[i].mode, &changed);
+		else
+			err = av_txn_restore(txn, plan->f[i].path, av_cli_report_restore, s->cli);
+		if (err < 0)
+			fprintf(stderr, "%s: %s%s: %s\n", s->cli->prog, ctx->root, plan->f[i].path,
+				strerror(-err));
+	}
+	if (err < 0) {
+		if (txn)
+			av_txn_rollback(txn);
+		fprintf(stderr, "%s: nothing was changed\n", s->cli->prog);
+		rc = AV_EXIT_FAIL;
+		goto out;
+	}
+	if (!s->no_update) {
+		err = av_cli_update(s->cli, AV_UPDATE_INITRAMFS);
+		initramfs_done = err == 0;
+		if (!err)
+			err = av_cli_update(s->cli, AV_UPDATE_GRUB);
+		if (err < 0) {
+			av_txn_rollback(txn);
+			fprintf(stderr, "%s: every file is back as it was before this setup\n",
+				s->cli->prog);
+			/* the images were rebuilt from the new files: build them again */
+			if (initramfs_done && av_cli_update(s->cli, AV_UPDATE_INITRAMFS) < 0)
+				fprintf(stderr,
+					"%s: rebuilding the initramfs images failed too; run "
+					"'update-initramfs -u -k all' by hand\n",
+					s->cli->prog);
+			rc = AV_EXIT_ROLLBACK;
+			goto out;
+		}
+	} else {
+		printf("Not run (--no-update): update-initramfs -u -k all; update-grub\n");
+	}
+	err = av_txn_commit(txn);
+	if (err < 0) {
+		fprintf(stderr,
+			"%s: %s%s: %s; the files are in place, 'auto-vfio uninstall' removes "
+			"them\n",
+			s->cli->prog, ctx->root, AV_MANIFEST_PATH, strerror(-err));
+		rc = AV_EXIT_FAIL;
+		goto out;
+	}
+	restart_services(s, plan, done);
+	if (s->mode == AV_MODE_MULTIBOOT && !s->no_update && grub_entries(s) == 0) {
+		fprintf(stderr,
+			"%s: update-grub made no auto-vfio entries (see its messages above); the "
+			"files are in place: fix the cause and run update-grub, or 'auto-vfio "
+			"uninstall'\n",
+			s->cli->prog);
+		rc = AV_EXIT_FAIL;
+		goto out;
+	}
+	printf("Done. %s\n", s->mode == AV_MODE_MULTIBOOT
+				 ? "Reboot and pick an auto-vfio entry in the GRUB menu."
+			     : s->mode == AV_MODE_STATIC ? "Reboot to bind the selected devices."
+							 : "");
+out:
+	for (size_t i = 0; i < plan->n; i++)
+		av_file_release(&before[i]);
+	return rc;
+}
