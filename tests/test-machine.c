@@ -518,3 +518,25 @@ AV_TEST(list_nul_in_attribute_named)
 	CHECK_CONTAINS(res.err, "0000:02:00.0/vendor: holds a NUL byte; device left out");
 	tu_result_free(&res);
 }
+
+AV_TEST(hostfacts_cpu_vendor_and_1g_pages)
+{
+	const char *r = tu_tmpdir();
+	struct av_host_cpu cpu;
+	struct av_ctx ctx;
+
+	CHECK_INT(av_ctx_init(&ctx, r), 0);
+	CHECK_INT(av_host_cpu(&ctx, &cpu), -ENOENT);
+	CHECK_STR(cpu.vendor, "");
+	tu_write(tu_fmt("%s/proc/cpuinfo", r),
+		 "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu pdpe1gbx sse\n"
+		 "processor\t: 1\nvendor_id\t: GenuineIntel\nflags\t\t: fpu pdpe1gb\n");
+	CHECK_INT(av_host_cpu(&ctx, &cpu), 0);
+	CHECK_STR(cpu.vendor, "AuthenticAMD");
+	CHECK(!cpu.pdpe1gb);
+	tu_write(tu_fmt("%s/proc/cpuinfo", r),
+		 "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu pdpe1gb\n");
+	CHECK_INT(av_host_cpu(&ctx, &cpu), 0);
+	CHECK_STR(cpu.vendor, "GenuineIntel");
+	CHECK(cpu.pdpe1gb);
+}

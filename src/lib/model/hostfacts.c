@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "hostfacts.h"
 #include "sysfs.h"
 
@@ -237,4 +238,47 @@ int av_host_route_devices(const struct av_ctx *ctx, struct av_pci_addr *out, siz
 		return 0;
 	stacked_pci(ctx, &net_kind, iface, out, max, &n);
 	return (int)n;
+}
+
+/* The value of a "name<tab>: value" line, or NULL when @line is not @name's. */
+static const char *cpuinfo_value(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(line, name, n) != 0 || (line[n] != ' ' && line[n] != '\t' && line[n] != ':'))
+		return NULL;
+	line = strchr(line, ':');
+	return line ? line + 1 + strspn(line + 1, " \t") : NULL;
+}
+
+int av_host_cpu(const struct av_ctx *ctx, struct av_host_cpu *out)
+{
+	char path[PATH_MAX], *line = NULL;
+	bool vendor = false, flags = false;
+	size_t cap = 0;
+	FILE *f;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = av_path(ctx, path, sizeof(path), "/proc/cpuinfo");
+	if (err < 0)
+		return err;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while ((!vendor || !flags) && getline(&line, &cap, f) > 0) {
+		const char *v;
+
+		if (!vendor && (v = cpuinfo_value(line, "vendor_id"))) {
+			snprintf(out->vendor, sizeof(out->vendor), "%.*s", (int)strcspn(v, " \t\n"),
+				 v);
+			vendor = true;
+		} else if (!flags && (v = cpuinfo_value(line, "flags"))) {
+			out->pdpe1gb = av_cmdline_has_word(v, "pdpe1gb", 7);
+			flags = true;
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef AV_HOSTFACTS_H
 #define AV_HOSTFACTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ctx.h"
@@ -25,5 +26,13 @@ int av_host_disk_devices(const struct av_ctx *ctx, struct av_pci_addr *out, size
  */
 int av_host_route_devices(const struct av_ctx *ctx, struct av_pci_addr *out, size_t max,
 			  char *ifname, size_t ifname_size);
+
+struct av_host_cpu {
+	char vendor[32]; /* vendor_id: "GenuineIntel", "AuthenticAMD"; "" when unknown */
+	bool pdpe1gb;	 /* can map 1 GiB pages */
+};
+
+/* The first CPU of proc/cpuinfo. -errno when the file is not there (all unknown). */
+int av_host_cpu(const struct av_ctx *ctx, struct av_host_cpu *out);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostfacts.h"
 #include "pciclass.h"
 #include "safety.h"
 #include "select.h"
@@ -524,25 +525,10 @@ nomem_groups:
 
 const char *av_iommu_params(const struct av_ctx *ctx)
 {
-	char path[PATH_MAX], *line = NULL;
-	const char *params = "iommu=pt";
-	size_t cap = 0;
-	FILE *f;
+	struct av_host_cpu cpu;
 
-	if (av_path(ctx, path, sizeof(path), "/proc/cpuinfo") < 0)
-		return params;
-	f = fopen(path, "re");
-	if (!f)
-		return params;
-	while (getline(&line, &cap, f) > 0) {
-		if (strncmp(line, "vendor_id", 9) != 0)
-			continue;
-		/* Intel's IOMMU is off unless asked for; AMD's is on when present. */
-		if (strstr(line, "GenuineIntel"))
-			params = "intel_iommu=on iommu=pt";
-		break;
-	}
-	free(line);
-	fclose(f);
-	return params;
+	/* Intel's IOMMU is off unless asked for; AMD's is on when present. */
+	if (av_host_cpu(ctx, &cpu) == 0 && strcmp(cpu.vendor, "GenuineIntel") == 0)
+		return "intel_iommu=on iommu=pt";
+	return "iommu=pt";
 }

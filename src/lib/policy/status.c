@@ -11,6 +11,7 @@
 #include <libkmod.h>
 
 #include "fileops.h"
+#include "hostfacts.h"
 #include "initramfs.h"
 #include "kmodutil.h"
 #include "pciclass.h"
@@ -115,20 +116,10 @@ static bool cmdline_has(const char *cmdline, const char *word)
 
 static void cpu_vendor(const struct av_ctx *ctx, char *buf, size_t size)
 {
-	struct av_file f;
-	const char *p;
+	struct av_host_cpu cpu;
 
-	buf[0] = '\0';
-	if (av_file_read(ctx, "/proc/cpuinfo", &f) < 0 || !f.exists)
-		return;
-	p = strstr(f.data, "vendor_id");
-	if (p && (p = strchr(p, ':'))) {
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		snprintf(buf, size, "%.*s", (int)strcspn(p, " \t\n"), p);
-	}
-	av_file_release(&f);
+	av_host_cpu(ctx, &cpu);
+	snprintf(buf, size, "%s", cpu.vendor);
 }
 
 static void check_iommu(struct coll *c, const char *cpu)

@@ -5,34 +5,17 @@
 #include <string.h>
 
 #include "fileops.h"
+#include "hostfacts.h"
 #include "hugepages.h"
 #include "plan.h"
 
 #define KIB_PER_GIB (1024ULL * 1024ULL)
 
-/* The "flags" line of the first processor lists pdpe1gb when 1 GiB pages work. */
 bool av_hugepages_1g_capable(const struct av_ctx *ctx)
 {
-	struct av_file f;
-	bool yes = false;
-	char *p;
+	struct av_host_cpu cpu;
 
-	if (av_file_read(ctx, "/proc/cpuinfo", &f) < 0 || !f.exists)
-		return false;
-	p = strstr(f.data, "\nflags");
-	if (!p && strncmp(f.data, "flags", 5) == 0)
-		p = f.data;
-	if (p) {
-		char *eol = strchr(p + 1, '\n');
-
-		if (eol)
-			*eol = '\0';
-		for (char *w = strstr(p, " pdpe1gb"); w; w = strstr(w + 1, " pdpe1gb"))
-			if (w[8] == '\0' || w[8] == ' ' || w[8] == '\t')
-				yes = true;
-	}
-	av_file_release(&f);
-	return yes;
+	return av_host_cpu(ctx, &cpu) == 0 && cpu.pdpe1gb;
 }
 
 static int mem_total(const struct av_ctx *ctx, unsigned long long *kib)
