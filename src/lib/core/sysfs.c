@@ -20,41 +20,38 @@ static int vpath(const struct av_ctx *ctx, char *buf, size_t size, const char *f
 	return av_path(ctx, buf, size, "%s", rel);
 }
 
+int av_read_fd(int fd, char *buf, size_t size, size_t *len)
+{
+	*len = 0;
+	while (*len < size) {
+		ssize_t n = read(fd, buf + *len, size - *len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	return 0;
+}
+
 static int read_small(const char *path, char *buf, size_t size)
 {
-	size_t len = 0;
-	ssize_t n;
-	int fd, err = 0;
+	size_t len, more;
+	char extra;
+	int fd, err;
 
 	if (size == 0)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		if (len == size - 1) {
-			char extra;
-
-			n = read(fd, &extra, 1);
-			if (n > 0)
-				err = -EFBIG;
-			else if (n < 0 && errno != EINTR)
-				err = -errno;
-			if (n < 0 && errno == EINTR)
-				continue;
-			break;
-		}
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	err = av_read_fd(fd, buf, size - 1, &len);
+	/* one byte more tells a full buffer from a file too big for it */
+	if (!err && len == size - 1 && (err = av_read_fd(fd, &extra, 1, &more)) == 0 && more)
+		err = -EFBIG;
 	close(fd);
 	if (err < 0)
 		return err;

@@ -9,6 +9,9 @@
 
 #define AV_FMT(a, b) __attribute__((format(printf, a, b)))
 
+/* Read @fd until its end or @size bytes; *@len gets the count. 0 or -errno. */
+int av_read_fd(int fd, char *buf, size_t size, size_t *len);
+
 /*
  * Read a small text file at root-prefixed path @fmt into @buf, trailing
  * white space removed. Returns its length or -errno (-EFBIG when it does not

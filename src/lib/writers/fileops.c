@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fileops.h"
+#include "sysfs.h"
 
 int av_fault_parse(const char *spec, struct av_fault *f)
 {
@@ -82,7 +83,7 @@ int av_file_read(const struct av_ctx *ctx, const char *abspath, struct av_file *
 	cap = (size_t)st.st_size + 1;
 	buf = malloc(cap);
 	while (buf) {
-		ssize_t n;
+		size_t n;
 
 		if (len + 1 >= cap) {
 			char *nb = realloc(buf, cap * 2);
@@ -95,16 +96,10 @@ int av_file_read(const struct av_ctx *ctx, const char *abspath, struct av_file *
 			buf = nb;
 			cap *= 2;
 		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
+		err = av_read_fd(fd, buf + len, cap - 1 - len, &n);
+		len += n;
+		if (err < 0 || len + 1 < cap) /* an error, or the end of the file */
 			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
 	}
 	close(fd);
 	if (!buf)
