@@ -91,8 +91,7 @@ static void put_clean(FILE *f, const char *s)
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		size_t n = av_utf8_len(p);
 
-		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
-		    (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+		if (n == 0 || av_utf8_is_control(p, n)) {
 			fputc('?', f);
 			p += n ? n : 1;
 			continue;

@@ -23,9 +23,7 @@ size_t av_grub_sanitize(const char *in, char *out, size_t size)
 		size_t n = av_utf8_len(s), adv = n ? n : 1;
 		const char *piece = (const char *)s;
 
-		/* C0, DEL and C1 (U+0080..U+009F, e.g. CSI) are controls too */
-		if ((n == 1 && (*s < 0x20 || *s == 0x7f || *s == ' ')) ||
-		    (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)) {
+		if (av_utf8_is_control(s, n) || (n == 1 && *s == ' ')) {
 			blank = true;
 			s += n;
 			continue;

@@ -27,3 +27,8 @@ size_t av_utf8_len(const unsigned char *s)
 		return 0;
 	return n;
 }
+
+bool av_utf8_is_control(const unsigned char *s, size_t n)
+{
+	return (n == 1 && (*s < 0x20 || *s == 0x7f)) || (n == 2 && s[0] == 0xc2 && s[1] < 0xa0);
+}

@@ -3,6 +3,7 @@
 #ifndef AV_UTF8_H
 #define AV_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -11,5 +12,12 @@
  * @s is NUL-terminated (a NUL ends a sequence early, so it is never read past).
  */
 size_t av_utf8_len(const unsigned char *s);
+
+/*
+ * Is the valid sequence at @s (@n bytes, as av_utf8_len() measured it) a
+ * control character: C0, DEL, or C1 (U+0080..U+009F, e.g. CSI)? No display
+ * auto-vfio writes shows one.
+ */
+bool av_utf8_is_control(const unsigned char *s, size_t n);
 
 #endif
