@@ -77,7 +77,8 @@ int av_read_attr(const struct av_ctx *ctx, char *buf, size_t size, const char *f
 	return read_small(path, buf, size);
 }
 
-int av_parse_hex(const char *s, unsigned long *val)
+/* Parse a whole string as hex (optional 0x, surrounding blanks ignored). */
+static int parse_hex(const char *s, unsigned long *val)
 {
 	char *end;
 
@@ -110,7 +111,7 @@ int av_read_hex(const struct av_ctx *ctx, unsigned long *val, const char *fmt, .
 	err = read_small(path, buf, sizeof(buf));
 	if (err < 0)
 		return err == -EFBIG ? -EINVAL : err;
-	return av_parse_hex(buf, val);
+	return parse_hex(buf, val);
 }
 
 int av_read_link_base(const struct av_ctx *ctx, char *buf, size_t size, const char *fmt, ...)

@@ -38,7 +38,8 @@ static bool in_list(const char *w, size_t len, const char *const *list, size_t n
 	return false;
 }
 
-bool av_detect_is_vfio_param(const char *word)
+/* Is this a parameter a hand-made VFIO setup uses (vfio-pci.ids=, pci-stub.ids=, ...)? */
+static bool is_vfio_param(const char *word)
 {
 	for (size_t i = 0; i < N(vfio_params); i++)
 		if (strncmp(word, vfio_params[i], strlen(vfio_params[i])) == 0)
@@ -84,7 +85,7 @@ static const char *next_param(const char *line, const char *from, size_t *len)
 	for (const char *p = from; *p; p++) {
 		if (p != line && !isspace((unsigned char)p[-1]) && p[-1] != '"' && p[-1] != '\'')
 			continue;
-		if (!av_detect_is_vfio_param(p))
+		if (!is_vfio_param(p))
 			continue;
 		*len = strcspn(p, " \t\"'\n");
 		return p;

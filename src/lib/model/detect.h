@@ -47,7 +47,5 @@ void av_findings_release(struct av_findings *fs);
  */
 char *av_detect_disable(const char *content, const struct av_findings *fs, const char *path);
 
-/* Is this a parameter a hand-made VFIO setup uses (vfio-pci.ids=, pci-stub.ids=, ...)? */
-bool av_detect_is_vfio_param(const char *word);
 
 #endif

@@ -152,9 +152,7 @@ static int grub_dropin(const struct av_machine *m, const struct av_config *cfg,
 	if (cfg->mode == AV_MODE_STATIC && !static_ids && r->ngroups) {
 		fputs(" auto_vfio.bind=", f);
 		for (size_t i = 0; i < r->ngroups; i++) {
-			const struct av_dev *d = &m->devs[r->rep[i]];
-			struct av_sel s = {
-			    .addr = d->addr, .vendor = d->vendor, .device = d->device};
+			struct av_sel s = av_sel_of(&m->devs[r->rep[i]]);
 			char sb[AV_SEL_LEN];
 
 			av_sel_format(&s, sb);

@@ -91,7 +91,11 @@ static const struct {
     {0x7340, 0x734f, "AMD Navi 14"}, {0x7360, 0x7362, "AMD Navi 12"},
 };
 
-const char *av_reset_quirk(uint16_t vendor, uint16_t device)
+/*
+ * The GPU family of @vendor:@device when it is known to lack a usable reset
+ * (the "AMD reset bug"), else NULL.
+ */
+static const char *reset_quirk(uint16_t vendor, uint16_t device)
 {
 	if (vendor != 0x1002)
 		return NULL;
@@ -624,7 +628,7 @@ static void check_framebuffer(struct coll *c, const struct av_dev *d)
 static void check_reset(struct coll *c, const struct av_dev *d)
 {
 	char methods[128];
-	const char *quirk = av_reset_quirk(d->vendor, d->device);
+	const char *quirk = reset_quirk(d->vendor, d->device);
 	int n = av_read_attr(c->ctx, methods, sizeof(methods),
 			     "/sys/bus/pci/devices/%s/reset_method", d->address);
 

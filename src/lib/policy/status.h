@@ -60,10 +60,5 @@ void av_status_release(struct av_status *st);
 /* "ok", "info", "warning", "problem". */
 const char *av_status_sev_name(enum av_status_sev sev);
 
-/*
- * The GPU family of @vendor:@device when it is known to lack a usable reset
- * (the "AMD reset bug"), else NULL.
- */
-const char *av_reset_quirk(uint16_t vendor, uint16_t device);
 
 #endif

@@ -7,7 +7,8 @@
 #include "fileops.h"
 #include "zram.h"
 
-bool av_dpkg_installed(const struct av_ctx *ctx, const char *name)
+/* Is package @name installed according to dpkg's status file under the root? */
+static bool dpkg_installed(const struct av_ctx *ctx, const char *name)
 {
 	struct av_file f;
 	bool found = false, in_pkg = false;
@@ -31,9 +32,9 @@ bool av_dpkg_installed(const struct av_ctx *ctx, const char *name)
 
 enum av_zram_tool av_zram_detect(const struct av_ctx *ctx)
 {
-	if (av_dpkg_installed(ctx, "zram-tools"))
+	if (dpkg_installed(ctx, "zram-tools"))
 		return AV_ZRAM_TOOLS;
-	if (av_dpkg_installed(ctx, "systemd-zram-generator"))
+	if (dpkg_installed(ctx, "systemd-zram-generator"))
 		return AV_ZRAM_GENERATOR;
 	return AV_ZRAM_NONE;
 }

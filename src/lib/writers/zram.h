@@ -30,8 +30,6 @@ struct av_zram_opts {
 	int priority;		/* swap priority; -1: leave as is */
 };
 
-/* Is package @name installed according to dpkg's status file under the root? */
-bool av_dpkg_installed(const struct av_ctx *ctx, const char *name);
 
 /* The installed tool; zram-tools first when both are. */
 enum av_zram_tool av_zram_detect(const struct av_ctx *ctx);
