@@ -20,7 +20,9 @@
 #      driverless  as in init-top before udev (the case auto-vfio is for)
 #      taken       each device owned by its host driver (bochs-drm, ...)
 #      cold        driverless and the vfio modules unloaded: both load them
-#      repeat      everything on vfio-pci already (the init-premount pass)
+#      repeat      everything on vfio-pci already (the init-premount pass:
+#                  the binder, and the init-premount script, which checks
+#                  with shell builtins and then starts no binder)
 #    and, to show where the time goes: startup (binder with auto_vfio=off vs
 #    'sh -c :'), loader (an empty program static, linked with libc only as
 #    the binder is, and linked with libkmod as it was), modprobe (kmod's
@@ -29,7 +31,8 @@
 #    with only the vfio modules added: what the hook costs beyond them.
 #
 # Targets: binder <= 1.0x the shell in driverless, taken and cold; the
-# repeat pass <= 2 ms; the hook adds <= 64 KiB.
+# init-premount script in the repeat pass <= 2 ms beyond starting sh; the
+# hook adds <= 64 KiB.
 # Prints numbers; does not fail on targets (only when it cannot measure).
 set -eu
 
@@ -113,6 +116,12 @@ echo 'int main(void) { return 0; }' >"$QT_WORK/empty.c"
 gcc -O2 -o "$root/bin/empty-kmod" "$QT_WORK/empty.c" -Wl,--no-as-needed -lkmod
 gcc -O2 -o "$root/bin/empty-libc" "$QT_WORK/empty.c"
 gcc -O2 -static -o "$root/bin/empty-static" "$QT_WORK/empty.c"
+
+# The init-premount pass as the image carries it; a root of its own shows it
+# the selection (this guest boots with auto_vfio=off) over the real /sys.
+install -D -m 0755 "$QT_SRC/initramfs-tools/scripts/init-premount/auto-vfio" "$root/bin/premount"
+mkdir -p "$root/premount-root/proc"
+ln -s /sys "$root/premount-root/sys"
 
 # vfio modules, for both contenders to load (cold) or find loaded.
 kmods=$root/lib/modules/$QT_KVER
@@ -208,6 +217,11 @@ for state in driverless taken cold; do
 		verify "binder $state"
 		if [ "$state" = driverless ]; then
 			echo "QT-BENCH repeat binder $(mono-time /sbin/auto-vfio-bind --cmdline "auto_vfio.bind=$SEL" 2>/dev/null)"
+			echo "auto_vfio.bind=$SEL" >/premount-root/proc/cmdline
+			AUTO_VFIO_ROOT=/premount-root /bin/sh /bin/premount check ||
+				echo "QT-BENCH-ERROR the init-premount pass would start the binder"
+			echo "QT-BENCH premount script $(AUTO_VFIO_ROOT=/premount-root mono-time /bin/sh /bin/premount 2>/dev/null)"
+			echo "QT-BENCH premount shell $(mono-time /bin/sh -c : 2>/dev/null)"
 		fi
 		reset "$state"
 		echo "QT-BENCH $state shell $(mono-time /bin/sh /bin/vfio-bind.sh "$SEL" 2>/dev/null)"
@@ -253,9 +267,12 @@ for state in driverless taken cold repeat; do
 			st, b / 1e6, s / 1e6, r, (s > 0 && r <= 1.0 ? "met" : "MISSED")
 	}'
 done
-awk -v b="$(median repeat binder)" 'BEGIN {
-	printf "  repeat pass (vfio-pci registered, all bound): %.2f ms (target <= 2 ms: %s)\n",
-		b / 1e6, (b > 0 && b <= 2e6 ? "met" : "MISSED")
+# initramfs-tools starts every boot script as a program of its own (sh), so
+# the second pass costs what its script adds to that start.
+awk -v b="$(median repeat binder)" -v p="$(median premount script)" -v sh="$(median premount shell)" 'BEGIN {
+	printf "  repeat pass (vfio-pci registered, all bound): the binder itself %.2f ms; the init-premount\n", b / 1e6
+	printf "    script, which starts no binder then, %.2f ms, of which %.2f ms beyond starting sh (%.2f ms,\n", p / 1e6, (p - sh) / 1e6, sh / 1e6
+	printf "    paid for every initramfs script) (target <= 2 ms: %s)\n", (p > 0 && p - sh <= 2e6 ? "met" : "MISSED")
 }'
 echo "where the time goes:"
 echo "  startup   binder with auto_vfio=off $(ms "$(median startup binder)"), sh -c : $(ms "$(median startup shell)")"

@@ -586,3 +586,66 @@ AV_TEST(bind_prints_libkmod_path)
 	CHECK(tu_exists(r.out));
 	tu_result_free(&r);
 }
+
+/*
+ * The init-premount pass starts the binder only when it has work: its
+ * 'check' verb answers with shell builtins whether every endpoint of the
+ * named groups is on vfio-pci already.
+ */
+static int premount_check(const char *root, const char *cmdline)
+{
+	char *script = tu_fmt("%s/initramfs-tools/scripts/init-premount/auto-vfio", tu_srcdir());
+	const char *argv[] = {"/bin/sh", script, "check", NULL};
+	const char *env[] = {tu_fmt("AUTO_VFIO_ROOT=%s", root), NULL};
+	struct tu_result r;
+	int st;
+
+	tu_write(tu_fmt("%s/proc/cmdline", root), cmdline);
+	tu_run(&r, argv, env, NULL);
+	st = r.status;
+	CHECK_STR(r.out, "");
+	tu_result_free(&r);
+	return st;
+}
+
+AV_TEST(bind_premount_pass_skips_only_finished_groups)
+{
+	const char *root = machine();
+	const char *sel = "ro auto_vfio.bind=0000:01:00.0@10de:1b81 quiet\n";
+
+	dev(root, "0000:00:01.0", "8086:1901", "060400", 1, "pcieport");
+	dev(root, "0000:01:00.0", "10de:1b81", "030000", 1, "vfio-pci");
+	dev(root, "0000:01:00.1", "10de:10f0", "040300", 1, "snd_hda_intel");
+	dev(root, "0000:02:00.0", "10de:1b81", "030000", 2, "nouveau");
+	/* the audio function is still on its driver: the binder has work */
+	CHECK_INT(premount_check(root, sel), 1);
+	unlink(tu_fmt("%s/sys/bus/pci/devices/0000:01:00.1/driver", root));
+	/* driverless is not done either (vfio-pci may have come late) */
+	CHECK_INT(premount_check(root, sel), 1);
+	tu_symlink("../../drivers/vfio-pci",
+		   tu_fmt("%s/sys/bus/pci/devices/0000:01:00.1/driver", root));
+	/* every endpoint on vfio-pci, the bridge on its own driver: nothing to do */
+	CHECK_INT(premount_check(root, sel), 0);
+	/* nothing asked, or binding off: nothing to do */
+	CHECK_INT(premount_check(root, "ro quiet\n"), 0);
+	CHECK_INT(premount_check(root, "auto_vfio=off auto_vfio.bind=0000:02:00.0@10de:1b81\n"), 0);
+	/* after "--" the words are init's */
+	CHECK_INT(premount_check(root, "auto_vfio.bind=0000:01:00.0@10de:1b81 -- auto_vfio=off "
+				       "auto_vfio.bind=0000:02:00.0@10de:1b81\n"),
+		  0);
+	CHECK_INT(premount_check(root, "auto_vfio.bind=0000:02:00.0@10de:1b81 -- auto_vfio=off\n"),
+		  1);
+	/* work before the kill switch: the binder decides (and binds nothing) */
+	CHECK_INT(premount_check(root, "auto_vfio.bind=0000:02:00.0@10de:1b81 auto_vfio=off\n"), 1);
+	/* a second group not bound, an ID that no longer matches, a missing
+	 * device, a malformed selector: the binder has something to say */
+	CHECK_INT(premount_check(root, "auto_vfio.bind=0000:01:00.0@10de:1b81,"
+				       "0000:02:00.0@10de:1b81\n"),
+		  1);
+	CHECK_INT(premount_check(root, "auto_vfio.bind=0000:01:00.0@10de:1b82\n"), 1);
+	CHECK_INT(premount_check(root, "auto_vfio.bind=0000:05:00.0@10de:1b81\n"), 1);
+	CHECK_INT(premount_check(root, "auto_vfio.bind=01:00.0@10de:1b81\n"), 1);
+	CHECK_INT(premount_check(root, "auto-vfio.bind=0000:01:00.0@10de:1b81\n"), 0);
+	/* a selector with glob characters is taken literally */
+	CHECK_INT(premount_check(root, "auto_vfio.bind=0000:0*:00.0@10de:1b81\n"), 1);
+}
