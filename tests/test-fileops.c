@@ -45,17 +45,17 @@ AV_TEST(fileops_replace_keeps_mode_and_refuses_links)
 
 	tu_write(p, "loop\n");
 	chmod(p, 0640);
-	CHECK_INT(av_file_replace(&ctx, NULL, "/etc/modules", "vfio\n", 5, 0644, -1, -1), 0);
+	CHECK_INT(av_file_replace(&ctx, "/etc/modules", "vfio\n", 5, 0644, -1, -1), 0);
 	CHECK_STR(tu_read(p), "vfio\n");
 	CHECK_INT(stat(p, &st), 0);
 	CHECK_INT(st.st_mode & 07777, 0640);
 	/* a new file gets the mode asked for, parents are made */
-	CHECK_INT(av_file_replace(&ctx, NULL, "/etc/new/dir/f.conf", "x", 1, 0600, -1, -1), 0);
+	CHECK_INT(av_file_replace(&ctx, "/etc/new/dir/f.conf", "x", 1, 0600, -1, -1), 0);
 	CHECK_INT(stat(tu_fmt("%s/etc/new/dir/f.conf", r), &st), 0);
 	CHECK_INT(st.st_mode & 07777, 0600);
 	/* never through a symlink */
 	tu_symlink("modules", tu_fmt("%s/etc/link.conf", r));
-	CHECK_INT(av_file_replace(&ctx, NULL, "/etc/link.conf", "y", 1, 0644, -1, -1), -ELOOP);
+	CHECK_INT(av_file_replace(&ctx, "/etc/link.conf", "y", 1, 0644, -1, -1), -ELOOP);
 	CHECK_STR(tu_read(p), "vfio\n");
 	CHECK_INT(count_entries(tu_fmt("%s/etc", r)), 3);
 }
@@ -71,7 +71,8 @@ AV_TEST(fileops_faults_leave_old_file_whole)
 	for (unsigned at = 1; at <= 4; at++) {
 		struct av_fault f = {.at = at, .err = ENOSPC};
 
-		CHECK_INT(av_file_replace(&ctx, &f, "/etc/default/grub", "NEW\n", 4, 0644, -1, -1),
+		ctx.fault = &f;
+		CHECK_INT(av_file_replace(&ctx, "/etc/default/grub", "NEW\n", 4, 0644, -1, -1),
 			  -ENOSPC);
 		CHECK_STR(tu_read(p), "GRUB_DEFAULT=0\n");
 		CHECK_INT(count_entries(tu_fmt("%s/etc/default", r)), 1);
@@ -80,7 +81,8 @@ AV_TEST(fileops_faults_leave_old_file_whole)
 		/* failing after the rename: the new file is whole */
 		struct av_fault f = {.at = 5, .err = EIO};
 
-		CHECK_INT(av_file_replace(&ctx, &f, "/etc/default/grub", "NEW\n", 4, 0644, -1, -1),
+		ctx.fault = &f;
+		CHECK_INT(av_file_replace(&ctx, "/etc/default/grub", "NEW\n", 4, 0644, -1, -1),
 			  -EIO);
 		CHECK_STR(tu_read(p), "NEW\n");
 	}
@@ -108,7 +110,10 @@ static int txn_write(struct av_ctx *ctx, struct av_fault *f, const char *const *
 {
 	struct av_txn *t;
 	bool changed;
-	int err = av_txn_begin(ctx, f, 0, &t);
+	int err;
+
+	ctx->fault = f;
+	err = av_txn_begin(ctx, 0, &t);
 
 	for (size_t i = 0; i < n && !err; i++)
 		err = av_txn_write(t, paths[i], data[i], strlen(data[i]), 0644, &changed);
@@ -123,8 +128,10 @@ static int txn_write(struct av_ctx *ctx, struct av_fault *f, const char *const *
 static int txn_restore_all(struct av_ctx *ctx, struct av_fault *f)
 {
 	struct av_txn *t;
-	int err = av_txn_begin(ctx, f, 0, &t), err2;
+	int err, err2;
 
+	ctx->fault = f;
+	err = av_txn_begin(ctx, 0, &t);
 	if (err < 0)
 		return err;
 	err = av_txn_restore_all(t, NULL, NULL);
@@ -146,7 +153,7 @@ AV_TEST(manifest_write_and_restore_byte_for_byte)
 	tu_write(p, orig);
 	chmod(p, 0600);
 	CHECK_INT(chown(p, 1000, 1001), 0);
-	CHECK_INT(av_txn_begin(&ctx, NULL, 0, &t), 0);
+	CHECK_INT(av_txn_begin(&ctx, 0, &t), 0);
 	CHECK_INT(av_txn_manifest(t)->n, 0);
 	CHECK_INT(av_txn_write(t, "/etc/modprobe.d/foo.conf", "A\n", 2, 0644, &changed), 0);
 	CHECK(changed);
@@ -211,7 +218,7 @@ AV_TEST(manifest_keep_copy_is_named)
 	tu_write(tu_fmt("%s/etc/x.conf.auto-vfio-saved", r), "older\n");
 	CHECK_INT(txn_write(&ctx, NULL, path, data, 1), 0);
 	tu_write(tu_fmt("%s/etc/x.conf", r), "mine\n");
-	CHECK_INT(av_txn_begin(&ctx, NULL, 0, &t), 0);
+	CHECK_INT(av_txn_begin(&ctx, 0, &t), 0);
 	CHECK_INT(av_txn_restore_all(t, collect, &said), 0);
 	CHECK_INT(av_txn_commit(t), 0);
 	CHECK_CONTAINS(said, tu_fmt("kept as %s/etc/x.conf.auto-vfio-saved.1", r));
@@ -297,7 +304,7 @@ AV_TEST(manifest_paths_stay_in_the_root)
 		 "# auto-vfio\nversion 2\n"
 		 "file /etc/escape/victim created 0000000000000001 0000000000000000\nend\n");
 	CHECK_INT(av_manifest_load(&ctx, &m), -EBADMSG);
-	CHECK_INT(av_txn_begin(&ctx, NULL, 0, &t), -EBADMSG);
+	CHECK_INT(av_txn_begin(&ctx, 0, &t), -EBADMSG);
 	/* salvage refuses the line too */
 	CHECK_INT(av_manifest_salvage(&ctx, &m), 0);
 	CHECK_INT(m.n, 0);
@@ -306,7 +313,7 @@ AV_TEST(manifest_paths_stay_in_the_root)
 	CHECK_STR(tu_read(tu_fmt("%s/outside/victim", r)), "precious\n");
 	/* nor does a write go through it */
 	tu_write(tu_fmt("%s/var/lib/auto-vfio/manifest", root), "# auto-vfio\nversion 2\nend\n");
-	CHECK_INT(av_txn_begin(&ctx, NULL, 0, &t), 0);
+	CHECK_INT(av_txn_begin(&ctx, 0, &t), 0);
 	CHECK_INT(av_txn_write(t, "/etc/escape/victim", "x", 1, 0644, &changed), -EXDEV);
 	CHECK_INT(av_txn_write(t, "/etc/../outside/victim", "x", 1, 0644, &changed), -EINVAL);
 	av_txn_rollback(t);

@@ -245,6 +245,7 @@ int main(int argc, char **argv)
 			getenv("AUTO_VFIO_FAULT"));
 		return AV_EXIT_USAGE;
 	}
+	cli.ctx.fault = &cli.fault;
 	av_ctx_set_log(&cli.ctx, log_stderr, &cli,
 		       cli.verbose > 1 ? AV_LOG_DEBUG
 		       : cli.verbose   ? AV_LOG_INFO

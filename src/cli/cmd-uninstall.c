@@ -46,7 +46,7 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 			argv[optind]);
 		return AV_EXIT_USAGE;
 	}
-	err = av_txn_begin(&cli->ctx, &cli->fault, salvage ? AV_TXN_SALVAGE : 0, &txn);
+	err = av_txn_begin(&cli->ctx, salvage ? AV_TXN_SALVAGE : 0, &txn);
 	if (err == -EBADMSG) {
 		fprintf(stderr,
 			"%s: %s%s is damaged (see above): nothing was changed. 'auto-vfio "

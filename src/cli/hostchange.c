@@ -37,7 +37,7 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
 	int err;
 
 	*changed = false;
-	err = av_txn_begin(ctx, &cli->fault, 0, &txn);
+	err = av_txn_begin(ctx, 0, &txn);
 	if (err < 0)
 		return err;
 	man = av_txn_manifest(txn);

@@ -209,7 +209,7 @@ int setup_apply(struct setup *s, const struct av_plan *plan)
 	}
 
 	/* one transaction: every file, and the updates, or nothing */
-	err = av_txn_begin(ctx, &s->cli->fault, 0, &txn);
+	err = av_txn_begin(ctx, 0, &txn);
 	for (size_t i = 0; i < plan->n && !err; i++) {
 		bool changed;
 

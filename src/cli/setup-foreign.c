@@ -85,7 +85,7 @@ int setup_handle_foreign(struct setup *s, int *exit_code)
 		return 1;
 	}
 	/* one transaction: every file disabled, or none */
-	err = av_txn_begin(&s->cli->ctx, &s->cli->fault, 0, &txn);
+	err = av_txn_begin(&s->cli->ctx, 0, &txn);
 	for (size_t i = 0; i < fs.n && !err; i++) {
 		const struct av_finding *f = &fs.f[i];
 		struct av_file cur;

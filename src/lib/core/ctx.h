@@ -22,12 +22,16 @@ enum av_log_prio {
 
 typedef void (*av_log_fn)(void *data, int prio, const char *fmt, va_list ap);
 
+struct av_fault;
+
 struct av_ctx {
 	/* Root prefix without trailing slash; "" means the real "/". */
 	char root[PATH_MAX];
 	av_log_fn log_fn;
 	void *log_data;
 	int log_prio;
+	/* Tests only: fail or die at a chosen file operation (fileops.h); NULL: never. */
+	struct av_fault *fault;
 };
 
 /*

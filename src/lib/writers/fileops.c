@@ -185,8 +185,8 @@ void av_file_clean_temps(const struct av_ctx *ctx, const char *abspath)
 	closedir(d);
 }
 
-static int replace(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
-		   const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid, bool exact)
+static int replace(const struct av_ctx *ctx, const char *abspath, const void *data, size_t len,
+		   mode_t mode, uid_t uid, gid_t gid, bool exact)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 16], dir[PATH_MAX];
 	struct stat st;
@@ -220,13 +220,13 @@ static int replace(const struct av_ctx *ctx, struct av_fault *fault, const char 
 	}
 	av_file_clean_temps(ctx, abspath);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.avXXXXXX", dir, slash + 1);
-	err = step(fault);
+	err = step(ctx->fault);
 	if (err < 0)
 		return err;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = step(fault);
+	err = step(ctx->fault);
 	if (!err)
 		err = write_all(fd, data, len);
 	if (!err && fchmod(fd, mode) < 0)
@@ -234,36 +234,36 @@ static int replace(const struct av_ctx *ctx, struct av_fault *fault, const char 
 	if (!err && (uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
 		err = -errno;
 	if (!err)
-		err = step(fault);
+		err = step(ctx->fault);
 	if (!err && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	if (!err)
-		err = step(fault);
+		err = step(ctx->fault);
 	if (!err && rename(tmp, path) < 0)
 		err = -errno;
 	if (err) {
 		unlink(tmp);
 		return err;
 	}
-	err = step(fault);
+	err = step(ctx->fault);
 	return err ? err : sync_dir(dir);
 }
 
-int av_file_replace(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
-		    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
+int av_file_replace(const struct av_ctx *ctx, const char *abspath, const void *data, size_t len,
+		    mode_t mode, uid_t uid, gid_t gid)
 {
-	return replace(ctx, fault, abspath, data, len, mode, uid, gid, false);
+	return replace(ctx, abspath, data, len, mode, uid, gid, false);
 }
 
-int av_file_put(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
-		const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
+int av_file_put(const struct av_ctx *ctx, const char *abspath, const void *data, size_t len,
+		mode_t mode, uid_t uid, gid_t gid)
 {
-	return replace(ctx, fault, abspath, data, len, mode, uid, gid, true);
+	return replace(ctx, abspath, data, len, mode, uid, gid, true);
 }
 
-int av_file_remove(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath)
+int av_file_remove(const struct av_ctx *ctx, const char *abspath)
 {
 	char path[PATH_MAX];
 	char *slash;
@@ -271,7 +271,7 @@ int av_file_remove(const struct av_ctx *ctx, struct av_fault *fault, const char 
 
 	if (av_path(ctx, path, sizeof(path), "%s", abspath) < 0)
 		return -ENAMETOOLONG;
-	err = step(fault);
+	err = step(ctx->fault);
 	if (err < 0)
 		return err;
 	if (unlink(path) < 0)

@@ -49,14 +49,14 @@ void av_file_release(struct av_file *f);
  * directories are created (0755). Returns 0 or -errno; on failure the old
  * file is untouched and no temporary file is left.
  */
-int av_file_replace(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
+int av_file_replace(const struct av_ctx *ctx, const char *abspath,
 		    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
 
 /*
  * Like av_file_replace(), but the file ends with exactly @mode, @uid and
  * @gid even when it exists: how an original is put back.
  */
-int av_file_put(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
+int av_file_put(const struct av_ctx *ctx, const char *abspath,
 		const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
 
 /*
@@ -66,6 +66,6 @@ int av_file_put(const struct av_ctx *ctx, struct av_fault *fault, const char *ab
 void av_file_clean_temps(const struct av_ctx *ctx, const char *abspath);
 
 /* Remove a file and sync its directory; missing is fine. 0 or -errno. */
-int av_file_remove(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath);
+int av_file_remove(const struct av_ctx *ctx, const char *abspath);
 
 #endif
