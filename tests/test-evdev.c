@@ -34,18 +34,7 @@ static char *root(void)
 	return r;
 }
 
-static int run(struct tu_result *res, const char *r, const char *const *args)
-{
-	const char *argv[16] = {tu_prog("auto-vfio"), "--root", r, "evdev"};
-	size_t n = 4;
-
-	for (; *args && n < 15; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	tu_run(res, argv, NULL, NULL);
-	return res->status;
-}
-#define EV(res, r, ...) run(res, r, (const char *const[]){__VA_ARGS__ NULL})
+#define EV(res, r, ...) TU_CLI(res, r, "evdev", __VA_ARGS__)
 
 /* The number of times @needle occurs in @hay. */
 static int count(const char *hay, const char *needle)

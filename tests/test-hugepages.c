@@ -24,18 +24,7 @@ static char *root(const char *flags, const char *meminfo)
 	return r;
 }
 
-static int run(struct tu_result *res, const char *r, const char *const *args)
-{
-	const char *argv[16] = {tu_prog("auto-vfio"), "--root", r, "hugepages"};
-	size_t n = 4;
-
-	for (; *args && n < 15; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	tu_run(res, argv, NULL, NULL);
-	return res->status;
-}
-#define HP(res, r, ...) run(res, r, (const char *const[]){__VA_ARGS__, NULL})
+#define HP(res, r, ...) TU_CLI(res, r, "hugepages", __VA_ARGS__, )
 
 AV_TEST(hugepages_1g_from_memory_then_uninstall)
 {

@@ -38,18 +38,7 @@ static char *root(const char *dpkg)
 	return r;
 }
 
-static int run(struct tu_result *res, const char *r, const char *const *args)
-{
-	const char *argv[16] = {tu_prog("auto-vfio"), "--root", r, "zram"};
-	size_t n = 4;
-
-	for (; *args && n < 15; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	tu_run(res, argv, NULL, NULL);
-	return res->status;
-}
-#define ZR(res, r, ...) run(res, r, (const char *const[]){__VA_ARGS__ NULL})
+#define ZR(res, r, ...) TU_CLI(res, r, "zram", __VA_ARGS__)
 
 AV_TEST(zram_tools_uncomments_defaults_and_uninstalls)
 {

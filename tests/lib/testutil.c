@@ -331,3 +331,15 @@ char *tu_tree_digest(const char *dir)
 	free(digest_lines);
 	return out ? out : strdup("");
 }
+
+int tu_cli(struct tu_result *r, const char *root, const char *cmd, const char *const *args)
+{
+	const char *argv[16] = {tu_prog("auto-vfio"), "--root", root, cmd};
+	size_t n = 4;
+
+	for (; *args && n < 15; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	tu_run(r, argv, NULL, NULL);
+	return r->status;
+}

@@ -43,6 +43,13 @@ void tu_run(struct tu_result *r, const char *const *argv, const char *const *env
 	    const char *input);
 void tu_result_free(struct tu_result *r);
 
+/*
+ * Run "auto-vfio --root @root @cmd ARGS..." (@args NULL-terminated, at most
+ * 12) into @r; returns its exit status. TU_CLI() takes the arguments inline.
+ */
+int tu_cli(struct tu_result *r, const char *root, const char *cmd, const char *const *args);
+#define TU_CLI(res, root, cmd, ...) tu_cli(res, root, cmd, (const char *const[]){__VA_ARGS__ NULL})
+
 /* Path of a built program, e.g. tu_prog("auto-vfio"). */
 char *tu_prog(const char *name);
 
