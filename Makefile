@@ -12,9 +12,10 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-# initramfs-tools and GRUB only look in these places, whatever PREFIX is.
+# initramfs-tools, dracut and GRUB only look in these places, whatever PREFIX is.
 INITRAMFS_TOOLS_DIR ?= /usr/share/initramfs-tools
 GRUBD_DIR ?= /etc/grub.d
+DRACUT_MODULES_DIR ?= /usr/lib/dracut/modules.d
 
 BUILD ?= build
 CC ?= cc
@@ -165,6 +166,11 @@ install: all
 			sed 's|@SBINDIR@|$(SBINDIR)|g' $$f > $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/$$d/$$(basename $$f); \
 			chmod 0755 $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/$$d/$$(basename $$f); \
 		done; done
+	@set -e; for f in dracut/90auto-vfio/*; do [ -e "$$f" ] || continue; \
+		install -d $(DESTDIR)$(DRACUT_MODULES_DIR)/90auto-vfio; \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $$f > $(DESTDIR)$(DRACUT_MODULES_DIR)/90auto-vfio/$$(basename $$f); \
+		chmod 0755 $(DESTDIR)$(DRACUT_MODULES_DIR)/90auto-vfio/$$(basename $$f); \
+	done
 	@set -e; for f in grub.d/*; do [ -e "$$f" ] || continue; \
 		install -d $(DESTDIR)$(GRUBD_DIR); \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' $$f > $(DESTDIR)$(GRUBD_DIR)/$$(basename $$f); \
@@ -177,6 +183,7 @@ uninstall-files:
 	rm -f $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/init-top/auto-vfio*
 	rm -f $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/init-premount/auto-vfio*
 	rm -f $(DESTDIR)$(GRUBD_DIR)/*_auto-vfio
+	rm -rf $(DESTDIR)$(DRACUT_MODULES_DIR)/90auto-vfio
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/auto-vfio
 
 clean:
