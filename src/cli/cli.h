@@ -29,8 +29,13 @@ enum av_update {
 	AV_UPDATE_GRUB,
 };
 
-/* Run update-initramfs or update-grub (or the test override). 0 or -EIO. */
+/*
+ * Run the initramfs generator's update (update-initramfs or dracut, as
+ * detected) or update-grub, or the test override. 0 or -EIO.
+ */
 int av_cli_update(struct av_cli *cli, enum av_update which);
+/* The command av_cli_update() runs for @which on this machine. */
+const char *av_cli_update_cmd(const struct av_cli *cli, enum av_update which);
 
 struct av_cli {
 	struct av_ctx ctx;

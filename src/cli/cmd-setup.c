@@ -12,6 +12,7 @@
 
 #include <libkmod.h>
 
+#include "bootchain.h"
 #include "cli.h"
 #include "config.h"
 #include "detect.h"
@@ -473,7 +474,8 @@ static int apply(struct setup *s, const struct av_plan *plan)
 		free(d);
 	}
 	if (!s->no_update)
-		printf("Then run: update-initramfs -u -k all; update-grub\n");
+		printf("Then run: %s; %s\n", av_cli_update_cmd(s->cli, AV_UPDATE_INITRAMFS),
+		       av_cli_update_cmd(s->cli, AV_UPDATE_GRUB));
 	if (s->dry_run) {
 		printf("Dry run: nothing was changed.\n");
 		goto out;
@@ -529,13 +531,16 @@ static int apply(struct setup *s, const struct av_plan *plan)
 			if (initramfs_done && av_cli_update(s->cli, AV_UPDATE_INITRAMFS) < 0)
 				fprintf(stderr,
 					"%s: rebuilding the initramfs images failed too; run "
-					"'update-initramfs -u -k all' by hand\n",
-					s->cli->prog);
+					"'%s' by hand\n",
+					s->cli->prog,
+					av_cli_update_cmd(s->cli, AV_UPDATE_INITRAMFS));
 			rc = AV_EXIT_ROLLBACK;
 			goto out;
 		}
 	} else {
-		printf("Not run (--no-update): update-initramfs -u -k all; update-grub\n");
+		printf("Not run (--no-update): %s; %s\n",
+		       av_cli_update_cmd(s->cli, AV_UPDATE_INITRAMFS),
+		       av_cli_update_cmd(s->cli, AV_UPDATE_GRUB));
 	}
 	restart_services(s, plan, done);
 	if (s->mode == AV_MODE_MULTIBOOT && !s->no_update && grub_entries(s) == 0) {
@@ -557,6 +562,33 @@ out:
 	av_file_release(&man_before);
 	av_manifest_release(&man_prev);
 	return rc;
+}
+
+/*
+ * Say which boot chain this machine has; refuse, before any change, the
+ * ones auto-vfio cannot write for. 0 or -EOPNOTSUPP (said why).
+ */
+static int check_boot_chain(struct setup *s)
+{
+	struct av_bootchain bc;
+	const char *why = NULL;
+
+	av_bootchain_detect(&s->cli->ctx, &bc);
+	printf("Boot chain: initramfs by %s (%s), boot loader %s (%s).\n", av_gen_name(bc.gen),
+	       bc.gen_why, av_loader_name(bc.loader), bc.loader_why);
+	if (bc.gen == AV_GEN_UNKNOWN)
+		why = "no initramfs generator found (initramfs-tools or dracut)";
+	else if (bc.loader == AV_LOADER_UNKNOWN)
+		why = "no boot loader found (GRUB, or systemd-boot through kernel-install)";
+	else if (bc.loader == AV_LOADER_AMBIGUOUS)
+		why = "GRUB and systemd-boot are both installed; say which one boots this machine "
+		      "with " AV_BOOT_LOADER_ENV "=grub or " AV_BOOT_LOADER_ENV "=systemd-boot";
+	else if (bc.loader == AV_LOADER_BLS)
+		why = "systemd-boot (BLS entries) is not supported yet";
+	if (!why)
+		return 0;
+	fprintf(stderr, "%s: %s: nothing was changed\n", s->cli->prog, why);
+	return -EOPNOTSUPP;
 }
 
 static void usage(FILE *f)
@@ -722,6 +754,8 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 	if (s.have_old_cfg && !s.mode_set)
 		s.mode = s.old_cfg.mode;
 
+	if (check_boot_chain(&s) < 0)
+		goto out;
 	if (handle_foreign(&s, &rc))
 		goto out;
 	if (s.have_old_cfg && s.man.n && !s.yes)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bootchain.h"
 #include "cli.h"
 #include "fileops.h"
 #include "manifest.h"
@@ -73,6 +74,13 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 			cli->prog, strerror(-err), cli->ctx.root, AV_MANIFEST_PATH);
 		return AV_EXIT_FAIL;
 	}
+	if (!no_update) {
+		struct av_bootchain bc;
+
+		av_bootchain_detect(&cli->ctx, &bc);
+		printf("Boot chain: initramfs by %s (%s), boot loader %s (%s).\n",
+		       av_gen_name(bc.gen), bc.gen_why, av_loader_name(bc.loader), bc.loader_why);
+	}
 	if (!no_update && (av_cli_update(cli, AV_UPDATE_INITRAMFS) < 0 ||
 			   av_cli_update(cli, AV_UPDATE_GRUB) < 0)) {
 		fprintf(stderr,
@@ -80,7 +88,12 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 			cli->prog);
 		return AV_EXIT_FAIL;
 	}
-	printf("auto-vfio is uninstalled from the boot configuration%s.\n",
-	       no_update ? " (update-initramfs and update-grub not run: --no-update)" : "");
+	if (no_update)
+		printf("auto-vfio is uninstalled from the boot configuration (%s and %s not "
+		       "run: --no-update).\n",
+		       av_cli_update_cmd(cli, AV_UPDATE_INITRAMFS),
+		       av_cli_update_cmd(cli, AV_UPDATE_GRUB));
+	else
+		printf("auto-vfio is uninstalled from the boot configuration.\n");
 	return AV_EXIT_OK;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Running update-initramfs and update-grub after the boot files changed.
- * Their output is kept and shown only when they fail.
+ * Running the boot chain's updates after the boot files changed: the
+ * initramfs generator (update-initramfs or dracut) and the boot menu
+ * (update-grub). Their output is kept and shown only when they fail.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,17 +13,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bootchain.h"
 #include "cli.h"
 
 extern char **environ;
 
 static const struct {
-	const char *env, *cmd, *what;
+	const char *env, *what;
 } updates[] = {
-    [AV_UPDATE_INITRAMFS] = {"AUTO_VFIO_UPDATE_INITRAMFS", "update-initramfs -u -k all",
-			     "initramfs images"},
-    [AV_UPDATE_GRUB] = {"AUTO_VFIO_UPDATE_GRUB", "update-grub", "GRUB menu"},
+    [AV_UPDATE_INITRAMFS] = {"AUTO_VFIO_UPDATE_INITRAMFS", "initramfs images"},
+    [AV_UPDATE_GRUB] = {"AUTO_VFIO_UPDATE_GRUB", "GRUB menu"},
 };
+
+const char *av_cli_update_cmd(const struct av_cli *cli, enum av_update which)
+{
+	struct av_bootchain bc;
+
+	if (which == AV_UPDATE_GRUB)
+		return "update-grub";
+	av_bootchain_detect(&cli->ctx, &bc);
+	return av_gen_update_cmd(bc.gen);
+}
 
 /* Run @cmd with /bin/sh; its output (stdout and stderr) goes to *out. Exit status or -errno. */
 static int run_sh(const char *cmd, char **out)
@@ -79,10 +90,10 @@ int av_cli_update(struct av_cli *cli, enum av_update which)
 		/* A prefixed root is not the running system: its tools are not ours to run. */
 		if (!av_ctx_is_real_root(&cli->ctx)) {
 			printf("Skipped '%s': %s is not the running system; run it there.\n",
-			       updates[which].cmd, cli->ctx.root);
+			       av_cli_update_cmd(cli, which), cli->ctx.root);
 			return 0;
 		}
-		cmd = updates[which].cmd;
+		cmd = av_cli_update_cmd(cli, which);
 	}
 	/*
 	 * Under another root (a chroot or a test) the GRUB generator must read
