@@ -52,6 +52,13 @@ AV_TEST_T(install_into_destdir, 300)
 	check_script(tu_fmt("%s/usr/share/initramfs-tools/scripts/init-premount/auto-vfio", d),
 		     "/sbin/auto-vfio-bind");
 	check_script(tu_fmt("%s/etc/grub.d/42_auto-vfio", d), "/opt/av/sbin/auto-vfio-grub");
+	/* dracut's modules live in one fixed place too */
+	check_script(tu_fmt("%s/usr/lib/dracut/modules.d/90auto-vfio/module-setup.sh", d),
+		     "AUTO_VFIO_BINDER=/opt/av/sbin/auto-vfio-bind");
+	check_script(tu_fmt("%s/usr/lib/dracut/modules.d/90auto-vfio/auto-vfio-bind.sh", d),
+		     "/sbin/auto-vfio-bind");
+	check_script(tu_fmt("%s/usr/lib/dracut/modules.d/90auto-vfio/auto-vfio-late.sh", d),
+		     "/sbin/auto-vfio-bind");
 	CHECK(tu_exists(tu_fmt("%s/opt/av/share/man/man8/auto-vfio.8", d)));
 	CHECK(tu_exists(tu_fmt("%s/opt/av/share/man/man8/auto-vfio-bind.8", d)));
 	CHECK(tu_exists(tu_fmt("%s/opt/av/share/man/man5/auto-vfio.conf.5", d)));

@@ -39,7 +39,7 @@ install() {
 	# second pass once udev has settled, for functions that appeared late.
 	inst_hook pre-udev 00 "$moddir/auto-vfio-bind.sh"
 	inst_hook pre-mount 00 "$moddir/auto-vfio-late.sh"
-	if [ -f /etc/modprobe.d/auto-vfio.conf ]; then
+	if [ -f "${dracutsysrootdir-}/etc/modprobe.d/auto-vfio.conf" ]; then
 		inst_simple /etc/modprobe.d/auto-vfio.conf
 	fi
 	return 0
