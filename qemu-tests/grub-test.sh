@@ -1,9 +1,12 @@
 #!/bin/sh
 # End-to-end test of the multi-boot GRUB entries: real grub-mkconfig with
 # /etc/grub.d/42_auto-vfio installed by `make install`, on a loop disk with
-# GRUB installed (i386-pc), then the real Debian kernel booted through GRUB,
-# choosing each generated entry in turn with grubenv's next_entry (what
-# grub-reboot does), and the guest's /proc/cmdline checked against the entry.
+# GRUB installed (i386-pc) and /boot a partition of its own (the layout of
+# Debian's encrypted-LVM install, where GRUB's paths have no /boot), then the
+# real Debian kernel booted through GRUB, choosing each generated entry in
+# turn with grubenv's next_entry (what grub-reboot does), and the guest's
+# /proc/cmdline checked against the entry. (LVM itself is covered by the
+# differential test in tests/grub-diff.sh: the guest's initramfs has no LVM.)
 #
 #   sh qemu-tests/grub-test.sh
 #
@@ -27,6 +30,7 @@ loop=
 mnt=$W/mnt
 
 cleanup() {
+	mountpoint -q "$mnt/boot" 2>/dev/null && umount "$mnt/boot"
 	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
 	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
 	return 0
@@ -60,21 +64,25 @@ else
 	exit 1
 fi
 
-# ---- the disk: one ext4 partition with the guest's root, /boot and GRUB
+# ---- the disk: /boot (partition 1, with GRUB) and / (partition 2), both ext4
 disk=$W/disk.img
 rm -f "$disk"
-truncate -s 160M "$disk"
-echo 'start=2048, type=83, bootable' | sfdisk -q "$disk"
+truncate -s 200M "$disk"
+printf '%s\n' 'start=2048, size=120M, type=83, bootable' 'type=83' | sfdisk -q "$disk"
 loop=$(losetup -f --show -P "$disk")
 partx -a "$loop" 2>/dev/null || true
-part=${loop}p1
-[ -b "$part" ] || qt_die "no partition device $part"
+bootpart=${loop}p1
+part=${loop}p2
+[ -b "$part" ] && [ -b "$bootpart" ] || qt_die "no partition devices ${loop}p1, ${loop}p2"
+mkfs.ext4 -q -F -L gruboot "$bootpart"
 mkfs.ext4 -q -F -L gruball "$part"
 uuid=$(blkid -s UUID -o value "$part")
+bootuuid=$(blkid -s UUID -o value "$bootpart")
 mkdir -p "$mnt"
 mount "$part" "$mnt"
 cp -a "$W/rootdir/." "$mnt/"
 mkdir -p "$mnt/boot"
+mount "$bootpart" "$mnt/boot"
 for v in "$KV" "$OLDKV"; do
 	cp "$QT_VMLINUZ" "$mnt/boot/vmlinuz-$v"
 	cp "$W/initrd.img" "$mnt/boot/initrd.img-$v"
@@ -121,7 +129,7 @@ cp /etc/ld.so.cache "$mnt/etc/"
 # busybox only inside this private mount namespace.
 set +e
 unshare -m sh -eu -c '
-	mnt=$1; loop=$2; part=$3; uuid=$4; destdir=$5
+	mnt=$1; loop=$2; part=$3; uuid=$4; destdir=$5; bootpart=$6; bootuuid=$7
 	mount --make-rprivate /
 	for d in usr bin sbin lib lib64; do
 		[ -e "/$d" ] || continue
@@ -132,15 +140,17 @@ unshare -m sh -eu -c '
 	mount -t proc proc "$mnt/proc"
 	mount -t sysfs sysfs "$mnt/sys"
 	mount -t tmpfs tmpfs "$mnt/dev"
-	for n in /dev/null /dev/zero /dev/urandom /dev/random "$loop" "$part"; do
+	for n in /dev/null /dev/zero /dev/urandom /dev/random "$loop" "$part" "$bootpart"; do
 		cp -a "$n" "$mnt/dev/"
 	done
 	mkdir -p "$mnt/dev/disk/by-uuid"
 	ln -s "../../$(basename "$part")" "$mnt/dev/disk/by-uuid/$uuid"
+	ln -s "../../$(basename "$bootpart")" "$mnt/dev/disk/by-uuid/$bootuuid"
 	mount -t tmpfs tmpfs "$mnt/tmp"
 	chroot "$mnt" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		AUTO_VFIO_ROOT=/auto-vfio-root grub-mkconfig -o /boot/grub/grub.cfg
-' sh "$mnt" "$loop" "$part" "$uuid" "$QT_DESTDIR" >"$W/grub-mkconfig.out" 2>"$W/grub-mkconfig.err"
+' sh "$mnt" "$loop" "$part" "$uuid" "$QT_DESTDIR" "$bootpart" "$bootuuid" \
+	>"$W/grub-mkconfig.out" 2>"$W/grub-mkconfig.err"
 rc=$?
 set -e
 cfg=$W/grub.cfg
@@ -177,12 +187,21 @@ awk '
 	}
 ' "$cfg" >"$W/entries"
 nvga=$(echo "$vgas" | wc -w)
-top=$(grep -c "^auto-vfio-$KV-" "$W/entries" || true)
+# the newest kernel's ids carry no version (they survive upgrades); older ones do
+top=$(grep -c "^auto-vfio-\(host-[0-9a-f:.]*\|headless\)$(printf '\t')" "$W/entries" || true)
 old=$(grep -c "^auto-vfio-older>auto-vfio-$OLDKV-" "$W/entries" || true)
 if [ "$top" = $((nvga + 1)) ] && [ "$old" = $((nvga + 1)) ]; then
 	qt_pass "$top entries for $KV and $old for $OLDKV ($nvga VGA devices + headless)"
 else
 	qt_fail "entries: $top for $KV, $old for $OLDKV, expected $((nvga + 1)) each"
+	cat "$W/entries"
+fi
+# /boot is its own filesystem: GRUB's paths have no /boot, as in 10_linux's entries.
+if grep -q "$(printf '\t')/vmlinuz-$KV root=UUID=$uuid ro " "$W/entries" &&
+	! grep -q "/boot/vmlinuz" "$W/entries"; then
+	qt_pass "entries use /vmlinuz-$KV on the separate /boot, root=UUID of /"
+else
+	qt_fail "entries on the separate /boot"
 	cat "$W/entries"
 fi
 # Plain distribution entries are still there, unchanged in number.
@@ -208,14 +227,14 @@ bound_groups() {
 		sed 's/@.*//' | while read -r a; do qt_group probe "$a"; done | sort -u | tr '\n' ' '
 }
 
+umount "$mnt/boot"
 umount "$mnt"
 losetup -d "$loop"
 loop=
 
-# ---- boot every entry of the newest kernel, and the older kernel's headless one
+# ---- boot every generated entry, the older kernel's in the submenu too
 n=0
-picks=$(grep "^auto-vfio-$KV-" "$W/entries" | cut -f1)
-picks="$picks auto-vfio-older>auto-vfio-$OLDKV-headless"
+picks=$(cut -f1 "$W/entries")
 for id in $picks; do
 	n=$((n + 1))
 	args=$(grep -F "$(printf '%s\t' "$id")" "$W/entries" | head -n 1 | cut -f2)
@@ -233,9 +252,11 @@ for id in $picks; do
 	cp --sparse=always "$disk" "$img"
 	loop=$(losetup -f --show -P "$img")
 	partx -a "$loop" 2>/dev/null || true
-	mount "${loop}p1" "$mnt"
-	grub-editenv "$mnt/boot/grub/grubenv" set "next_entry=$id"
+	mount "${loop}p2" "$mnt"
 	rm -rf "$mnt/auto-vfio-root"
+	umount "$mnt"
+	mount "${loop}p1" "$mnt"
+	grub-editenv "$mnt/grub/grubenv" set "next_entry=$id"
 	umount "$mnt"
 	losetup -d "$loop"
 	loop=

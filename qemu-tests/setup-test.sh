@@ -327,7 +327,8 @@ done
 cfg=$W/grub-setup.cfg
 cp "$mnt/boot/grub/grub.cfg" "$cfg"
 entries "$cfg" >"$W/entries"
-top=$(grep -c "^auto-vfio-$KV-" "$W/entries" || true)
+# the newest kernel's ids carry no version (auto-vfio-host-ADDR, auto-vfio-headless)
+top=$(grep -c "^auto-vfio-\(host-[0-9a-f:.]*\|headless\)$(printf '\t')" "$W/entries" || true)
 old=$(grep -c "^auto-vfio-older>auto-vfio-$OLDKV-" "$W/entries" || true)
 if [ "$top" = $((nvga + 1)) ] && [ "$old" = $((nvga + 1)) ]; then
 	qt_pass "grub.cfg: $top auto-vfio entries for $KV, $old for $OLDKV"
@@ -443,7 +444,7 @@ check_guest() {
 	fi
 }
 
-picks=$(grep "^auto-vfio-$KV-" "$W/entries" | cut -f1)
+picks=$(grep "^auto-vfio-\(host-[0-9a-f:.]*\|headless\)$(printf '\t')" "$W/entries" | cut -f1)
 n=0
 set --
 for id in $picks default; do

@@ -202,3 +202,26 @@ AV_TEST(config_load_under_root)
 	/* the message names the real file, root prefix included */
 	CHECK_CONTAINS(logbuf, tu_fmt("%s/etc/auto-vfio.conf:3:", r));
 }
+
+AV_TEST(config_default_entry)
+{
+	struct av_config cfg;
+	char *text;
+
+	CHECK_INT(parse("version = 1\nmode = multiboot\ndefault = host-03:00.0\n", &cfg), 0);
+	CHECK_STR(cfg.boot_default, "host-0000:03:00.0");
+	CHECK_INT(av_config_format(&cfg, &text), 0);
+	CHECK_CONTAINS(text, "default = host-0000:03:00.0\n");
+	free(text);
+	CHECK_INT(parse("version = 1\nmode = multiboot\ndefault = headless\n", &cfg), 0);
+	CHECK_STR(cfg.boot_default, "headless");
+	CHECK_INT(parse("version = 1\nmode = multiboot\ndefault = plain\n", &cfg), 0);
+	CHECK_STR(cfg.boot_default, "");
+	CHECK_INT(
+	    parse("version = 1\nmode = multiboot\ndefault = host-0000:03:00.0;reboot\n", &cfg),
+	    -EINVAL);
+	CHECK_CONTAINS(logbuf, "/etc/auto-vfio.conf:3: default:");
+	CHECK_INT(
+	    parse("version = 1\nmode = multiboot\ndefault = headless\ndefault = headless\n", &cfg),
+	    -EINVAL);
+}

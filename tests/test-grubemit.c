@@ -138,6 +138,9 @@ AV_TEST(grubemit_class_name)
 	CHECK_STR(buf, "linux");
 	av_grub_class_name("a$b'c", buf, sizeof(buf));
 	CHECK_STR(buf, "a_b_c");
+	/* as 10_linux: sed 's,[^[:alnum:]_],_,g' also takes the dash */
+	av_grub_class_name("Linux-Mint", buf, sizeof(buf));
+	CHECK_STR(buf, "linux_mint");
 }
 
 struct entry_arg {

@@ -159,6 +159,58 @@ AV_TEST(setup_twice_then_uninstall_exact)
 	tu_result_free(&res);
 }
 
+/* --default: GRUB_DEFAULT through our drop-in, kept by a re-run, undone by uninstall. */
+AV_TEST(setup_default_entry)
+{
+	char *r = machine(), *orig = digest(r),
+	     *dropin = tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r);
+	struct tu_result res;
+
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--default",
+			"host-03:00.0", "--yes"),
+		  0);
+	CHECK_CONTAINS(tu_read(dropin), "GRUB_DEFAULT=\"auto-vfio-host-0000:03:00.0\"\n");
+	CHECK_CONTAINS(tu_read(tu_fmt("%s/etc/auto-vfio.conf", r)),
+		       "default = host-0000:03:00.0\n");
+	tu_result_free(&res);
+	/* a re-run without --default keeps it while that entry exists */
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--yes"), 0);
+	CHECK_CONTAINS(tu_read(dropin), "GRUB_DEFAULT=\"auto-vfio-host-0000:03:00.0\"\n");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--default",
+			"headless", "--yes"),
+		  0);
+	CHECK_CONTAINS(tu_read(dropin), "GRUB_DEFAULT=\"auto-vfio-headless\"\n");
+	tu_result_free(&res);
+	/* no such entry, a bad word, the wrong mode: refused, nothing changed */
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0", "--default", "host-04:00.0",
+			"--yes"),
+		  2);
+	CHECK_CONTAINS(res.err, "not in the selection");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0", "--default", "sometimes"),
+		  2);
+	CHECK_CONTAINS(res.err, "--default takes host-ADDR, headless or plain");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--default", "headless"), 2);
+	tu_result_free(&res);
+	CHECK_CONTAINS(tu_read(dropin), "GRUB_DEFAULT=\"auto-vfio-headless\"\n");
+	/* plain: the distribution's default again */
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--default", "plain",
+			"--yes"),
+		  0);
+	CHECK_NOT_CONTAINS(tu_read(dropin), "GRUB_DEFAULT");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--default",
+			"host-0000:04:00.0", "--yes"),
+		  0);
+	tu_result_free(&res);
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 0);
+	CHECK(!tu_exists(dropin));
+	CHECK_STR(digest(r), orig);
+	tu_result_free(&res);
+}
+
 AV_TEST(setup_none_removes_drop_ins)
 {
 	char *r = machine();
@@ -468,6 +520,8 @@ static const char *pick_navi(const char *out, void *data)
 		return "m";
 	if (ends_with(out, "Apply these changes? [y/N] "))
 		return "y";
+	if (ends_with(out, "Default [p/1.../h, default p]: "))
+		return "1";
 	if (ends_with(out, picker_prompt)) {
 		if (!*fooled) {
 			*fooled = true;
@@ -495,6 +549,11 @@ AV_TEST_T(setup_interactive_selects_gpu_and_confirms, 120)
 	CHECK_CONTAINS(conf, "select = 0000:03:00.0@1002:73df");
 	CHECK_CONTAINS(conf, "select = 0000:03:00.1@1002:ab28");
 	CHECK_NOT_CONTAINS(conf, "0000:00:02.0");
+	/* the default entry asked for: the host keeps the RX 6700 XT */
+	CHECK_CONTAINS(out, "1  host keeps ");
+	CHECK_CONTAINS(conf, "default = host-0000:03:00.0\n");
+	CHECK_CONTAINS(tu_read(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r)),
+		       "GRUB_DEFAULT=\"auto-vfio-host-0000:03:00.0\"\n");
 	free(out);
 }
 

@@ -3,13 +3,20 @@
  * auto-vfio boot-next: list the auto-vfio GRUB entries, or pick one for the
  * next boot only (what grub-reboot does: next_entry in GRUB's environment
  * block, which Debian's 00_header honours once).
+ *
+ * GRUB clears next_entry by writing that block when it boots the entry; it
+ * cannot write it on btrfs, ZFS or through LVM, RAID or LUKS, and the "once"
+ * entry would then boot every time. Refuse there, detected as 00_header
+ * detects it for recordfail (grub-probe on /boot/grub).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fileops.h"
@@ -122,6 +129,93 @@ static const struct entry *find(const struct entry *e, size_t n, const char *wha
 	return NULL;
 }
 
+/* grub-probe --target=@target @path: its first line of output, or -errno / the exit status. */
+static int grub_probe(const char *target, const char *path, char *out, size_t size)
+{
+	char tgt[64];
+	const char *argv[] = {"grub-probe", tgt, "--", path, NULL};
+	posix_spawn_file_actions_t fa;
+	size_t len = 0;
+	int pipefd[2], status, err;
+	pid_t pid;
+
+	snprintf(tgt, sizeof(tgt), "--target=%s", target);
+	out[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	err = posix_spawnp(&pid, "grub-probe", &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (err) {
+		close(pipefd[0]);
+		return -err;
+	}
+	for (;;) {
+		ssize_t n = read(pipefd[0], out + len, size - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (len += (size_t)n) >= size - 1)
+			break;
+	}
+	out[len] = '\0';
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Is any word of @list (blank or newline separated) one of @words? */
+static const char *word_in(const char *list, const char *const *words)
+{
+	for (const char *p = list; *p;) {
+		size_t len;
+
+		p += strspn(p, " \t\n");
+		len = strcspn(p, " \t\n");
+		for (const char *const *w = words; len && *w; w++)
+			if (strlen(*w) == len && strncmp(p, *w, len) == 0)
+				return *w;
+		p += len;
+	}
+	return NULL;
+}
+
+/*
+ * Can GRUB write its environment block in /boot/grub? 1 yes, 0 no (@why
+ * says what is in the way), -1 when grub-probe cannot tell.
+ */
+static int grubenv_writable(const struct av_cli *cli, char *why, size_t size)
+{
+	/* 00_header's lists, plus the LUKS and RAID abstractions GRUB cannot write through */
+	static const char *const no_fs[] = {"btrfs",   "cpiofs", "newc", "odc", "romfs",
+					    "squash4", "tarfs",	 "zfs",	 NULL};
+	static const char *const no_abs[] = {"diskfilter", "lvm",      "cryptodisk", "luks",
+					     "luks2",	   "geli",     "mdraid09",   "mdraid09_be",
+					     "mdraid1x",   "raid5rec", "raid6rec",   NULL};
+	char dir[PATH_MAX], out[512];
+	const char *hit;
+
+	if (av_path(&cli->ctx, dir, sizeof(dir), "/boot/grub") < 0)
+		return -1;
+	if (grub_probe("abstraction", dir, out, sizeof(out)) == 0 && (hit = word_in(out, no_abs))) {
+		snprintf(why, size, "%s is on %s", dir, hit);
+		return 0;
+	}
+	if (grub_probe("fs", dir, out, sizeof(out)) != 0)
+		return -1;
+	if ((hit = word_in(out, no_fs))) {
+		snprintf(why, size, "%s is on %s", dir, hit);
+		return 0;
+	}
+	return 1;
+}
+
 int av_cmd_bootnext(struct av_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -130,7 +224,7 @@ int av_cmd_bootnext(struct av_cli *cli, int argc, char **argv)
 	};
 	struct entry *e = calloc(MAX_ENTRIES, sizeof(*e));
 	const struct entry *pick;
-	char env[PATH_MAX], assign[540];
+	char env[PATH_MAX], assign[540], why[PATH_MAX + 32];
 	int c, n, rc = AV_EXIT_FAIL, status;
 	pid_t pid;
 
@@ -174,6 +268,23 @@ int av_cmd_bootnext(struct av_cli *cli, int argc, char **argv)
 			cli->prog, argv[optind]);
 		rc = AV_EXIT_USAGE;
 		goto out;
+	}
+	switch (grubenv_writable(cli, why, sizeof(why))) {
+	case 0:
+		fprintf(stderr,
+			"%s boot-next: %s, where GRUB cannot write its environment block: it\n"
+			"could not clear next_entry and '%s' would boot every time, not once.\n"
+			"Choose the entry in the GRUB menu, or make it the default with\n"
+			"'auto-vfio setup --default' (undone by choosing 'plain').\n",
+			cli->prog, why, pick->id);
+		rc = AV_EXIT_FAIL;
+		goto out;
+	case -1:
+		fprintf(stderr,
+			"%s: note: grub-probe cannot tell where %s%s is; assuming GRUB "
+			"can write there\n",
+			cli->prog, cli->ctx.root, "/boot/grub");
+		break;
 	}
 	/* what grub-reboot does, without its dependency on grub2-common */
 	if (av_path(&cli->ctx, env, sizeof(env), GRUBENV) < 0)

@@ -32,6 +32,7 @@ struct setup {
 	enum av_mode mode;
 	bool mode_set;
 	const char *select;
+	const char *boot_default; /* --default, canonical (see av_config_default) */
 	bool force_unsafe, yes, dry_run, no_update, static_ids, disable_foreign;
 	/* the recommended extras: asked, or taken from flags */
 	bool extras_set, hugepages, evdev, zram;
@@ -241,6 +242,79 @@ static int handle_foreign(struct setup *s, int *exit_code)
 	printf("Reboot now, then run 'auto-vfio setup' again.\n");
 	*exit_code = AV_EXIT_OK;
 	return 1;
+}
+
+/* The GPUs of the selection: each is an entry "host keeps it" in multi-boot. */
+static size_t kept_gpus(const struct av_machine *m, const struct av_resolved *r, size_t *out,
+			size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct av_group *g = &m->groups[r->groups[i]];
+
+		for (size_t k = 0; k < g->ndevs && n < max; k++)
+			if (av_class_is_vga(m->devs[g->devs[k]].cls))
+				out[n++] = g->devs[k];
+	}
+	return n;
+}
+
+/* Is @def (canonical) an entry this selection has? */
+static bool default_valid(const struct av_machine *m, const struct av_resolved *r, const char *def)
+{
+	size_t gpus[AV_MAX_SEL], n = kept_gpus(m, r, gpus, AV_MAX_SEL);
+
+	if (!def[0] || strcmp(def, "headless") == 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(def + 5, m->devs[gpus[i]].address) == 0)
+			return true;
+	return false;
+}
+
+/* Multi-boot: which entry GRUB boots when nobody chooses. */
+static int ask_default(const struct setup *s, const struct av_resolved *r, char *def)
+{
+	size_t gpus[AV_MAX_SEL], n = kept_gpus(s->m, r, gpus, AV_MAX_SEL);
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	printf("\nWhich entry should GRUB boot by default?\n"
+	       "  p  the distribution's plain entry (no passthrough)\n");
+	for (size_t i = 0; i < n; i++)
+		printf("  %zu  host keeps %s %s at %s, the rest to VMs\n", i + 1,
+		       s->m->devs[gpus[i]].vendor_name, s->m->devs[gpus[i]].device_name,
+		       s->m->devs[gpus[i]].address);
+	printf("  h  headless: every selected GPU to VMs\n");
+	for (;;) {
+		char *end;
+		unsigned long k;
+
+		printf("Default [p/%sh, default %s]: ", n ? "1.../" : "", def[0] ? def : "p");
+		fflush(stdout);
+		if (getline(&line, &cap, stdin) < 0) {
+			putchar('\n');
+			rc = -ENODATA;
+			break;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		k = strtoul(line, &end, 10);
+		if (!line[0])
+			break;
+		if (strcmp(line, "p") == 0 || strcmp(line, "h") == 0) {
+			snprintf(def, AV_DEFAULT_LEN, "%s", line[0] == 'h' ? "headless" : "");
+			break;
+		}
+		if (line[0] >= '1' && line[0] <= '9' && !*end && k >= 1 && k <= n) {
+			snprintf(def, AV_DEFAULT_LEN, "host-%s", s->m->devs[gpus[k - 1]].address);
+			break;
+		}
+		printf("Please answer p, h or a number from the list.\n");
+	}
+	free(line);
+	return rc;
 }
 
 /* The extras, each one question with a one-line why; everything defaults to no. */
@@ -597,6 +671,7 @@ static void usage(FILE *f)
 	    f,
 	    "Usage: auto-vfio setup [--multiboot | --static | --none] [--select ADDR[,ADDR...]]\n"
 	    "                       [--static-ids] [--force-unsafe] [--disable-foreign]\n"
+	    "                       [--default host-ADDR|headless|plain]\n"
 	    "                       [--hugepages[=2M|1G]] [--hugepages-reserve GIB]\n"
 	    "                       [--evdev] [--zram] [--no-extras]\n"
 	    "                       [--yes] [--dry-run] [--no-update]\n");
@@ -609,6 +684,7 @@ static int parse_args(struct setup *s, int argc, char **argv)
 	    {"static", no_argument, NULL, 's'},
 	    {"none", no_argument, NULL, 'n'},
 	    {"select", required_argument, NULL, 'S'},
+	    {"default", required_argument, NULL, 'B'},
 	    {"static-ids", no_argument, NULL, 'I'},
 	    {"force-unsafe", no_argument, NULL, 'F'},
 	    {"disable-foreign", no_argument, NULL, 'D'},
@@ -645,6 +721,19 @@ static int parse_args(struct setup *s, int argc, char **argv)
 		case 'S':
 			s->select = optarg;
 			break;
+		case 'B': {
+			static char def[AV_DEFAULT_LEN];
+
+			if (av_config_default(optarg, def) < 0) {
+				fprintf(stderr,
+					"auto-vfio setup: --default takes host-ADDR, headless or "
+					"plain, not '%s'\n",
+					optarg);
+				return AV_EXIT_USAGE;
+			}
+			s->boot_default = def;
+			break;
+		}
 		case 'I':
 			s->static_ids = true;
 			break;
@@ -705,6 +794,10 @@ static int parse_args(struct setup *s, int argc, char **argv)
 		fprintf(stderr, "auto-vfio setup: --static-ids goes with --static\n");
 		return AV_EXIT_USAGE;
 	}
+	if (s->boot_default && s->mode_set && s->mode != AV_MODE_MULTIBOOT) {
+		fprintf(stderr, "auto-vfio setup: --default goes with --multiboot\n");
+		return AV_EXIT_USAGE;
+	}
 	if (s->yes && !s->mode_set) {
 		fprintf(stderr, "auto-vfio setup: --yes needs --multiboot, --static or --none\n");
 		return AV_EXIT_USAGE;
@@ -728,6 +821,7 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 	struct av_config cfg;
 	struct av_plan plan = {0};
 	struct kmod_ctx *kctx = NULL;
+	char def[AV_DEFAULT_LEN] = "";
 	size_t naddr = 0;
 	int rc, err;
 
@@ -811,6 +905,33 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 				cli->prog);
 		av_pick_preview(stdout, s.m, &r, s.mode);
 	}
+	if (s.boot_default && s.mode != AV_MODE_MULTIBOOT) {
+		fprintf(stderr, "%s: --default goes with multi-boot mode\n", cli->prog);
+		rc = AV_EXIT_USAGE;
+		goto out;
+	}
+	if (s.mode == AV_MODE_MULTIBOOT) {
+		/* given, asked, or kept from the last setup while its entry still exists */
+		if (s.boot_default)
+			snprintf(def, sizeof(def), "%s", s.boot_default);
+		else if (s.have_old_cfg && default_valid(s.m, &r, s.old_cfg.boot_default))
+			snprintf(def, sizeof(def), "%s", s.old_cfg.boot_default);
+		if (!default_valid(s.m, &r, def)) {
+			fprintf(
+			    stderr,
+			    "%s: --default %s: that GPU is not in the selection, so there is no "
+			    "such entry\n",
+			    cli->prog, def);
+			rc = AV_EXIT_USAGE;
+			goto out;
+		}
+		if (!s.yes && !s.boot_default && !(s.mode_set && s.select) &&
+		    ask_default(&s, &r, def) < 0) {
+			fprintf(stderr, "%s: no answer (end of input): nothing was changed\n",
+				cli->prog);
+			goto out;
+		}
+	}
 	/* asked only in an interactive run: flags for mode and devices make it declarative */
 	if (!s.yes && !s.extras_set && !(s.mode_set && (s.select || s.mode == AV_MODE_NONE)) &&
 	    ask_extras(&s) < 0) {
@@ -821,6 +942,8 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 	cfg.mode = s.mode;
 	if (s.mode != AV_MODE_NONE)
 		av_resolved_to_config(s.m, &r, s.force_unsafe, &cfg);
+	if (s.mode == AV_MODE_MULTIBOOT)
+		snprintf(cfg.boot_default, sizeof(cfg.boot_default), "%s", def);
 	snprintf(cfg.iommu_params, sizeof(cfg.iommu_params), "%s", av_iommu_params(&cli->ctx));
 
 	if (av_kmod_new(&cli->ctx, NULL, &kctx) < 0)

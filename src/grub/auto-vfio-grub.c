@@ -4,6 +4,14 @@
  * /etc/grub.d/42_auto-vfio during update-grub. For each kernel (ordered as
  * 10_linux orders them) one entry per selected GPU the host can keep, with
  * every other selected group on auto_vfio.bind=, plus one headless entry.
+ * Each entry boots exactly as 10_linux's advanced entry for that kernel:
+ * its body is copied from 10_linux's part of the grub.cfg being written when
+ * there is one, and built the way the installed 10_linux builds it otherwise.
+ * Only the IOMMU parameters and one auto_vfio.bind= are added.
+ *
+ * Ids: the newest kernel's entries are auto-vfio-host-<DDDD:BB:DD.F> and
+ * auto-vfio-headless, so GRUB_DEFAULT or a saved default survives kernel
+ * upgrades; older kernels' carry the version, inside submenu auto-vfio-older.
  *
  * grub-mkconfig runs generators under set -e: whatever is wrong (no config,
  * no kernels, no IOMMU) this program warns on stderr and exits 0, and it
@@ -21,6 +29,7 @@
 
 #include "cmdline.h"
 #include "config.h"
+#include "fileops.h"
 #include "grubemit.h"
 #include "kernels.h"
 #include "machine.h"
@@ -35,6 +44,9 @@ struct opts {
 	const char *boot_dir;	/* /boot as GRUB sees it on its filesystem */
 	const char *prologue;	/* GRUB script that makes that filesystem $root */
 	const char *linux_root; /* value of root= */
+	const char *linux_gen;	/* the installed 10_linux, when grub-mkconfig runs it */
+	const char *menu;	/* the grub.cfg being written, 10_linux's part in it */
+	bool efi;		/* booted through EFI: 10_linux prefers .efi.signed */
 	bool verbose;
 };
 
@@ -43,8 +55,20 @@ struct grubenv {
 	const char *cmdline_linux, *cmdline_default;
 	const char *distributor;
 	const char *gfxpayload;
+	const char *early; /* GRUB_EARLY_INITRD_LINUX_STOCK and _CUSTOM */
+	const char *top_level;
 	bool disable_submenu;
 	bool savedefault;
+	/* what the installed 10_linux was built with (Ubuntu's switches) */
+	bool quick_boot, gfxpayload_dynamic, vt_handoff;
+	bool gfxmode_defined; /* 10_linux runs and defines function gfxmode */
+	bool top_level_known; /* 10_linux follows GRUB_TOP_LEVEL (GRUB 2.12) */
+};
+
+/* 10_linux's advanced entry for one kernel, from the grub.cfg being written. */
+struct body {
+	char *version;
+	char *text; /* the lines inside the braces, entry indentation removed */
 };
 
 /* A set of IOMMU groups that go to a VM together (a selection's closure). */
@@ -78,11 +102,185 @@ static const char *env_or(const char *name, const char *fallback)
 	return v ? v : fallback;
 }
 
+/* GRUB_DISABLE_SUBMENU: 10_linux takes y, yes and true alike. */
 static bool env_true(const char *name)
 {
 	const char *v = getenv(name);
 
 	return v && (!strcmp(v, "true") || !strcmp(v, "y") || !strcmp(v, "yes"));
+}
+
+/* A whole file by its own path (not under the root prefix); NULL when unreadable. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL, chunk[8192];
+	size_t len = 0, n;
+
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		char *nb = realloc(buf, len + n + 1);
+
+		if (!nb) {
+			free(buf);
+			fclose(f);
+			return NULL;
+		}
+		buf = nb;
+		memcpy(buf + len, chunk, n);
+		len += n;
+		buf[len] = '\0';
+	}
+	fclose(f);
+	return buf ? buf : strdup("");
+}
+
+/* Does a line of @text start with @line (then end of line)? */
+static bool has_line(const char *text, const char *line)
+{
+	size_t len = strlen(line);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, line, len) == 0 && (p[len] == '\n' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+/*
+ * The switches Ubuntu's build of 10_linux is configured with are plain
+ * assignments at its top (quick_boot="1"); Debian ships them as "0".
+ */
+static void read_linux_gen(const char *path, struct grubenv *env)
+{
+	char *text = path ? slurp(path) : NULL;
+
+	if (!text)
+		return;
+	env->quick_boot = has_line(text, "quick_boot=\"1\"");
+	env->gfxpayload_dynamic = has_line(text, "gfxpayload_dynamic=\"1\"");
+	env->vt_handoff = has_line(text, "vt_handoff=\"1\"");
+	env->gfxmode_defined = strstr(text, "function gfxmode") != NULL;
+	env->top_level_known = strstr(text, "GRUB_TOP_LEVEL") != NULL;
+	free(text);
+}
+
+static void bodies_free(struct body *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(b[i].version);
+		free(b[i].text);
+	}
+	free(b);
+}
+
+/*
+ * The lines of an entry whose header is at @ind tabs, from @p up to its
+ * closing "}" at that indentation, with the entry's indentation removed.
+ * Sets *next after the "}". Returns the text, NULL when unterminated (*next
+ * is then NULL too) or out of memory.
+ */
+static char *entry_text(const char *p, const char *end, size_t ind, const char **next)
+{
+	char *text = malloc(1);
+	size_t tl = 0;
+
+	*next = NULL;
+	if (!text)
+		return NULL;
+	text[0] = '\0';
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t tabs = strspn(p, "\t"), len, skip = tabs < ind + 1 ? tabs : ind + 1;
+		char *nt;
+
+		if (!eol)
+			break;
+		len = (size_t)(eol - p);
+		if (tabs == ind && len == ind + 1 && p[ind] == '}') {
+			*next = eol + 1;
+			return text;
+		}
+		nt = realloc(text, tl + len - skip + 2);
+		if (!nt)
+			break;
+		text = nt;
+		memcpy(text + tl, p + skip, len - skip);
+		tl += len - skip;
+		text[tl++] = '\n';
+		text[tl] = '\0';
+		p = eol + 1;
+	}
+	free(text);
+	return NULL;
+}
+
+/*
+ * 10_linux's advanced entries (id gnulinux-VERSION-advanced-DEV) inside its
+ * "### BEGIN <gen> ###" section of @menu, in its order. Returns the count,
+ * 0 when there is no such section, or -ENOMEM.
+ */
+static int read_bodies(const char *menu, const char *gen, struct body **out)
+{
+	char begin[PATH_MAX + 32];
+	const char *p, *end;
+	struct body *b = NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	snprintf(begin, sizeof(begin), "### BEGIN %s ###\n", gen);
+	p = strstr(menu, begin);
+	if (!p)
+		return 0;
+	p += strlen(begin);
+	end = strstr(p, "### END ");
+	if (!end)
+		end = p + strlen(p);
+	while (p && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t ind = strspn(p, "\t");
+		const char *id = NULL, *adv = NULL, *next;
+		struct body *nb;
+		char *text;
+
+		if (!eol)
+			break;
+		if (strncmp(p + ind, "menuentry ", 10) == 0)
+			id = strstr(p, "'gnulinux-");
+		if (id && id < eol)
+			adv = strstr(id, "-advanced-");
+		if (!adv || adv > eol) {
+			p = eol + 1;
+			continue;
+		}
+		text = entry_text(eol + 1, end, ind, &next);
+		if (!text) /* unterminated (or no memory): computed bodies then */
+			break;
+		nb = realloc(b, (n + 1) * sizeof(*b));
+		if (!nb) {
+			free(text);
+			goto nomem;
+		}
+		b = nb;
+		b[n].text = text;
+		b[n].version = strndup(id + 10, (size_t)(adv - id - 10));
+		if (!b[n++].version)
+			goto nomem;
+		p = next;
+	}
+	*out = b;
+	return (int)n;
+nomem:
+	bodies_free(b, n);
+	return -ENOMEM;
+}
+
+static const struct body *body_of(const struct body *b, size_t n, const char *version)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(b[i].version, version) == 0)
+			return &b[i];
+	return NULL;
 }
 
 /*
@@ -263,6 +461,12 @@ out:
 	return err;
 }
 
+static int addr_cmp_dev(const void *a, const void *b)
+{
+	return av_pci_addr_cmp(&((const struct av_dev *)a)->addr,
+			       &((const struct av_dev *)b)->addr);
+}
+
 static int addr_order(const void *a, const void *b, void *m)
 {
 	const struct av_machine *mm = m;
@@ -364,13 +568,17 @@ static void iommu_params(const struct av_ctx *ctx, const struct av_config *cfg,
 
 struct emitter {
 	FILE *f;
+	const struct av_ctx *ctx;
 	const struct opts *o;
 	const struct grubenv *env;
 	const struct av_machine *m;
 	const struct plan *p;
 	const char *os;
 	const char *const *classes;
-	char boot[PATH_MAX]; /* GRUB path of /boot, no trailing slash */
+	const char *note;    /* a comment for the top of our part of grub.cfg, or NULL */
+	struct body *bodies; /* 10_linux's entries, when its output is at hand */
+	size_t nbodies;
+	char boot[PATH_MAX]; /* GRUB path of /boot, no trailing slash; "" for a /boot fs */
 };
 
 static void sanitize_line(const char *in, char *out, size_t size)
@@ -383,15 +591,142 @@ static void sanitize_line(const char *in, char *out, size_t size)
 	out[i] = '\0';
 }
 
-static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, size_t keep)
+static void tabs(FILE *f, int n)
+{
+	for (int i = 0; i < n; i++)
+		fputc('\t', f);
+}
+
+static bool exists_in_boot(const struct av_ctx *ctx, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return av_path(ctx, path, sizeof(path), "/boot/%s", name) == 0 && stat(path, &st) == 0;
+}
+
+/* "${GRUB_CMDLINE_LINUX} ${GRUB_CMDLINE_LINUX_DEFAULT}" as 10_linux builds it. */
+static void linux_args(const struct grubenv *env, char *out, size_t size)
+{
+	char def[4096];
+	size_t len = (size_t)snprintf(def, sizeof(def), "%s", env->cmdline_default);
+
+	/* Ubuntu's vt_handoff build adds $vt_handoff once per "splash" word */
+	for (const char *p = env->cmdline_default; env->vt_handoff && *p;) {
+		size_t wl;
+
+		p += strspn(p, " \t\n");
+		wl = strcspn(p, " \t\n");
+		if (wl == 6 && strncmp(p, "splash", 6) == 0 && len + 14 < sizeof(def))
+			len += (size_t)snprintf(def + len, sizeof(def) - len, " $vt_handoff");
+		p += wl;
+	}
+	snprintf(out, size, "%s %s", env->cmdline_linux, def);
+}
+
+/*
+ * The body 10_linux's linux_entry() writes for an advanced entry of @k, in
+ * its order, into a malloc'd string; NULL when out of memory.
+ */
+static char *computed_body(const struct emitter *e, const struct av_kernel *k)
+{
+	const struct grubenv *env = e->env;
+	char *buf = NULL, args[8192], clean[8192], image[NAME_MAX + 16];
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	if (env->quick_boot)
+		fputs("recordfail\n", f);
+	if (env->savedefault)
+		fputs("savedefault\n", f);
+	if (strcmp(env->gfxpayload, "text") != 0)
+		fputs("load_video\n", f);
+	if (env->gfxmode_defined && (env->gfxpayload[0] || env->gfxpayload_dynamic))
+		fputs("gfxmode $linux_gfx_mode\n", f);
+	fputs("insmod gzio\n"
+	      "if [ x$grub_platform = xxen ]; then insmod xzio; insmod lzopio; fi\n",
+	      f);
+	if (e->o->prologue)
+		av_grub_block(f, 0, e->o->prologue);
+	snprintf(clean, sizeof(clean), "Loading Linux %s ...", k->version);
+	av_grub_echo(f, 0, clean);
+
+	snprintf(image, sizeof(image), "%s.efi.signed", k->image);
+	if (!e->o->efi || !exists_in_boot(e->ctx, image))
+		snprintf(image, sizeof(image), "%s", k->image);
+	fputs("linux\t", f);
+	snprintf(clean, sizeof(clean), "%s/%s", e->boot, image);
+	av_grub_word(f, clean);
+	sanitize_line(e->o->linux_root ? e->o->linux_root : "", clean, sizeof(clean));
+	linux_args(env, args, sizeof(args));
+	fprintf(f, " root=%s ro ", clean);
+	sanitize_line(args, clean, sizeof(clean));
+	fprintf(f, "%s\n", clean);
+
+	av_grub_echo(f, 0, "Loading initial ramdisk ...");
+	fputs("initrd\t", f);
+	/* early images (microcode) that exist in /boot come first, as 10_linux has them */
+	for (const char *p = env->early; *p;) {
+		size_t wl;
+
+		p += strspn(p, " \t\n");
+		wl = strcspn(p, " \t\n");
+		if (wl && wl < sizeof(image)) {
+			snprintf(image, sizeof(image), "%.*s", (int)wl, p);
+			if (exists_in_boot(e->ctx, image)) {
+				snprintf(clean, sizeof(clean), "%s/%s", e->boot, image);
+				av_grub_word(f, clean);
+				fputc(' ', f);
+			}
+		}
+		p += wl;
+	}
+	snprintf(clean, sizeof(clean), "%s/%s", e->boot, k->initrd);
+	av_grub_word(f, clean);
+	fputc('\n', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Write @text line by line at @ind tabs; @extra goes at the end of the linux line. */
+static void write_body(FILE *f, int ind, const char *text, const char *extra)
+{
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (len) {
+			tabs(f, ind);
+			fwrite(p, 1, len, f);
+			if (extra[0] && strncmp(p, "linux\t", 6) == 0)
+				fputs(extra, f);
+		}
+		fputc('\n', f);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
+/*
+ * One entry: keeps unit @keep for the host (AV_NONE: headless). The newest
+ * kernel's ids carry no version, so a saved default survives an upgrade.
+ */
+static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, bool newest,
+		      size_t keep)
 {
 	const struct av_machine *m = e->m;
 	const struct unit *ku = keep == AV_NONE ? NULL : &e->p->units[keep];
-	char title[2048], id[256], user[4096];
-	char *bind = NULL;
+	const struct body *b = body_of(e->bodies, e->nbodies, k->version);
+	char title[2048], id[256], ver[160] = "", *bind = NULL, *extra = NULL, *text = NULL;
 	size_t tl;
 	int err;
 
+	if (!newest)
+		snprintf(ver, sizeof(ver), "%s-", k->version);
 	tl = (size_t)snprintf(title, sizeof(title), "%s, with Linux %s (auto-vfio: ", e->os,
 			      k->version);
 	if (ku) {
@@ -403,8 +738,7 @@ static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, 
 					       i ? " and " : "", d->vendor_name, d->device_name,
 					       d->address);
 		}
-		snprintf(id, sizeof(id), "auto-vfio-%s-host-%s", k->version,
-			 m->devs[ku->vga[0]].address);
+		snprintf(id, sizeof(id), "auto-vfio-%shost-%s", ver, m->devs[ku->vga[0]].address);
 	} else {
 		bool any_vga = false;
 
@@ -413,7 +747,7 @@ static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, 
 		tl += (size_t)snprintf(title + tl, sizeof(title) - tl, "%s",
 				       any_vga ? "headless host, every selected GPU to VMs"
 					       : "selected devices to VMs");
-		snprintf(id, sizeof(id), "auto-vfio-%s-headless", k->version);
+		snprintf(id, sizeof(id), "auto-vfio-%sheadless", ver);
 	}
 	if (tl < sizeof(title) - 1)
 		strcat(title, ")");
@@ -421,73 +755,35 @@ static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, 
 	err = bind_token(m, e->p, keep, &bind);
 	if (err < 0)
 		return err;
-
+	err = -ENOMEM;
+	if (asprintf(&extra, "%s%s%s%s", e->p->params[0] ? " " : "", e->p->params,
+		     bind[0] ? " " : "", bind) < 0) {
+		extra = NULL;
+		goto out;
+	}
+	text = b ? strdup(b->text) : computed_body(e, k);
+	if (!text)
+		goto out;
 	av_grub_menuentry_begin(e->f, indent, &(struct av_grub_entry){title, id, e->classes});
-	if (e->env->savedefault)
-		av_grub_block(e->f, indent + 1, "savedefault");
-	if (strcmp(e->env->gfxpayload, "text") != 0)
-		av_grub_block(e->f, indent + 1, "load_video");
-	if (e->env->gfxpayload[0])
-		av_grub_block(e->f, indent + 1, "gfxmode $linux_gfx_mode");
-	av_grub_block(e->f, indent + 1,
-		      "insmod gzio\n"
-		      "if [ x$grub_platform = xxen ]; then insmod xzio; insmod lzopio; fi");
-	if (e->o->prologue)
-		av_grub_block(e->f, indent + 1, e->o->prologue);
-	/* the messages 10_linux prints, so both kinds of entry look alike */
-	snprintf(user, sizeof(user), "Loading Linux %s ...", k->version);
-	av_grub_echo(e->f, indent + 1, user);
-
-	for (int i = 0; i < indent + 1; i++)
-		fputc('\t', e->f);
-	fputs("linux\t", e->f);
-	{
-		char path[PATH_MAX + NAME_MAX + 2];
-
-		snprintf(path, sizeof(path), "%s/%s", e->boot, k->image);
-		av_grub_word(e->f, path);
-	}
-	if (e->o->linux_root && e->o->linux_root[0]) {
-		fputs(" root=", e->f);
-		sanitize_line(e->o->linux_root, user, sizeof(user));
-		fputs(user, e->f);
-	}
-	fputs(" ro", e->f);
-	snprintf(title, sizeof(title), "%s %s", e->env->cmdline_linux, e->env->cmdline_default);
-	sanitize_line(title, user, sizeof(user));
-	if (user[strspn(user, " ")])
-		fprintf(e->f, " %s", user + strspn(user, " "));
-	if (e->p->params[0])
-		fprintf(e->f, " %s", e->p->params);
-	if (bind[0])
-		fprintf(e->f, " %s", bind);
-	fputc('\n', e->f);
-	av_grub_echo(e->f, indent + 1, "Loading initial ramdisk ...");
-	for (int i = 0; i < indent + 1; i++)
-		fputc('\t', e->f);
-	fputs("initrd\t", e->f);
-	{
-		char path[PATH_MAX + NAME_MAX + 2];
-
-		snprintf(path, sizeof(path), "%s/%s", e->boot, k->initrd);
-		av_grub_word(e->f, path);
-	}
-	fputc('\n', e->f);
+	write_body(e->f, indent + 1, text, extra);
 	err = av_grub_end(e->f, indent);
+out:
+	free(text);
+	free(extra);
 	free(bind);
 	return err;
 }
 
 /* Every entry of one kernel: one per GPU unit the host can keep, then headless. */
-static int emit_kernel(struct emitter *e, int indent, const struct av_kernel *k)
+static int emit_kernel(struct emitter *e, int indent, const struct av_kernel *k, bool newest)
 {
 	int err = 0;
 
 	for (size_t u = 0; u < e->p->nunits && !err; u++)
 		if (e->p->units[u].nvga)
-			err = emit_entry(e, indent, k, u);
+			err = emit_entry(e, indent, k, newest, u);
 	if (!err)
-		err = emit_entry(e, indent, k, AV_NONE);
+		err = emit_entry(e, indent, k, newest, AV_NONE);
 	return err;
 }
 
@@ -497,21 +793,158 @@ static int emit_menu(struct emitter *e, const struct av_kernel *k, size_t nk)
 	int err;
 
 	fprintf(e->f, "### auto-vfio: VFIO passthrough entries, see auto-vfio.conf(5) ###\n");
-	err = emit_kernel(e, 0, &k[0]);
+	if (e->note)
+		fprintf(e->f, "# auto-vfio: %s\n", e->note);
+	err = emit_kernel(e, 0, &k[0], true);
 	if (err < 0 || nk < 2)
 		return err;
 	if (e->env->disable_submenu) {
 		for (size_t i = 1; i < nk && !err; i++)
-			err = emit_kernel(e, 0, &k[i]);
+			err = emit_kernel(e, 0, &k[i], false);
 		return err;
 	}
 	snprintf(title, sizeof(title), "Advanced options for %s (auto-vfio, older kernels)", e->os);
 	av_grub_submenu_begin(e->f, 0, title, "auto-vfio-older");
 	for (size_t i = 1; i < nk && !err; i++)
-		err = emit_kernel(e, 1, &k[i]);
+		err = emit_kernel(e, 1, &k[i], false);
 	if (!err)
 		err = av_grub_end(e->f, 0);
 	return err;
+}
+
+/*
+ * Put the kernels in the order 10_linux put them in: its own entries when
+ * they are at hand, else GRUB_TOP_LEVEL (a /boot/vmlinuz-* path) first when
+ * the installed 10_linux honours it.
+ */
+static void kernel_order(const struct emitter *e, struct av_kernel *k, size_t nk)
+{
+	size_t front = 0;
+
+	for (size_t i = 0; i < e->nbodies; i++)
+		for (size_t j = front; j < nk; j++)
+			if (strcmp(k[j].version, e->bodies[i].version) == 0) {
+				struct av_kernel t = k[j];
+
+				memmove(&k[front + 1], &k[front], (j - front) * sizeof(*k));
+				k[front++] = t;
+				break;
+			}
+	if (e->nbodies || !e->env->top_level_known || !e->env->top_level[0])
+		return;
+	for (size_t j = 0; j < nk; j++) {
+		char path[NAME_MAX + 8];
+
+		snprintf(path, sizeof(path), "/boot/%s", k[j].image);
+		if (strcmp(path, e->env->top_level) == 0) {
+			struct av_kernel t = k[j];
+
+			memmove(&k[1], &k[0], j * sizeof(*k));
+			k[0] = t;
+			break;
+		}
+	}
+}
+
+/*
+ * Without live IOMMU groups (a chroot, recovery, the IOMMU off) the config is
+ * the truth: a model with one safe group per selected device, classes and
+ * names from sysfs when the device is there with the selected ID. A device
+ * sysfs does not show (a chroot without /sys) is a GPU the host can keep when
+ * the last grub.cfg had an entry keeping it, so the ids stay; the other
+ * selected functions of a GPU's slot go with it. The binder checks every
+ * device again at boot.
+ */
+static int config_machine(const struct av_ctx *ctx, const struct av_config *cfg,
+			  const struct av_machine *live, struct av_machine **out)
+{
+	struct av_file last = {0};
+	struct av_machine *m = calloc(1, sizeof(*m));
+	size_t n = 0;
+
+	*out = NULL;
+	if (!m)
+		return -ENOMEM;
+	m->boot_vga = AV_NONE;
+	m->devs = calloc(cfg->nselect + 1, sizeof(*m->devs));
+	m->groups = calloc(cfg->nselect + 1, sizeof(*m->groups));
+	if (!m->devs || !m->groups)
+		goto nomem;
+	if (av_file_read(ctx, "/boot/grub/grub.cfg", &last) == -ENOMEM)
+		goto nomem;
+	for (size_t i = 0; i < cfg->nselect; i++) {
+		const struct av_sel *sel = &cfg->select[i];
+		const struct av_dev *ld = live ? av_machine_find(live, &sel->addr) : NULL;
+		struct av_dev *d = &m->devs[n];
+		bool dup = false;
+
+		for (size_t j = 0; j < n; j++)
+			dup |= av_pci_addr_cmp(&m->devs[j].addr, &sel->addr) == 0;
+		if (dup)
+			continue;
+		if (ld && (ld->vendor != sel->vendor || ld->device != sel->device))
+			ld = NULL;
+		d->addr = sel->addr;
+		av_pci_addr_format(&sel->addr, d->address);
+		d->vendor = sel->vendor;
+		d->device = sel->device;
+		d->class = ld ? ld->class : 0;
+		d->cls = ld ? ld->cls : 0;
+		if (!ld && last.exists) {
+			char id[64];
+
+			snprintf(id, sizeof(id), "-host-%s' {", d->address);
+			if (strstr(last.data, id)) {
+				d->class = 0x030000;
+				d->cls = 0x0300;
+			}
+		}
+		d->revision = -1;
+		d->group = (int)n;
+		d->companion_of = AV_NONE;
+		d->gpu = av_class_is_gpu(d->cls);
+		if (ld) {
+			d->vendor_name = strdup(ld->vendor_name);
+			d->device_name = strdup(ld->device_name);
+		} else if (asprintf(&d->vendor_name, "device") < 0 ||
+			   asprintf(&d->device_name, "%04x:%04x", d->vendor, d->device) < 0) {
+			d->vendor_name = d->device_name = NULL;
+		}
+		d->class_name = strdup(ld ? ld->class_name : "");
+		n++;
+		if (!d->vendor_name || !d->device_name || !d->class_name)
+			goto nomem;
+	}
+	qsort(m->devs, n, sizeof(*m->devs), addr_cmp_dev);
+	m->ndevs = n;
+	for (size_t i = 0; i < n; i++) {
+		m->devs[i].group = (int)i;
+		m->devs[i].group_idx = i;
+		m->groups[i].id = (int)i;
+		m->groups[i].safe = true;
+		m->groups[i].devs = malloc(sizeof(size_t));
+		if (!m->groups[i].devs)
+			goto nomem_groups;
+		m->groups[i].devs[0] = i;
+		m->groups[i].ndevs = 1;
+		m->ngroups = i + 1;
+		/* the other functions of a GPU's slot go with it, as with a live model */
+		for (size_t j = 0; j < n && !m->devs[i].gpu; j++)
+			if (m->devs[j].gpu && m->devs[j].addr.domain == m->devs[i].addr.domain &&
+			    m->devs[j].addr.bus == m->devs[i].addr.bus &&
+			    m->devs[j].addr.dev == m->devs[i].addr.dev)
+				m->devs[i].companion_of = j;
+	}
+	av_file_release(&last);
+	*out = m;
+	return 0;
+nomem:
+	if (m->devs)
+		m->ndevs = n + 1; /* the device half filled in, too */
+nomem_groups:
+	av_file_release(&last);
+	av_machine_free(m);
+	return -ENOMEM;
 }
 
 static void usage(FILE *f)
@@ -522,19 +955,28 @@ static void usage(FILE *f)
 		   "\n"
 		   "  --root DIR         the machine under DIR (default: $" AV_ROOT_ENV " or /)\n"
 		   "  --pci-ids FILE     device names from FILE\n"
+		   "  --menu FILE        the grub.cfg being written: entry bodies are copied\n"
+		   "                     from 10_linux's advanced entries in it\n"
+		   "  --linux-gen FILE   the installed 10_linux (its build switches)\n"
 		   "  --boot-dir PATH    /boot as GRUB sees it on its filesystem (default /boot)\n"
 		   "  --prologue TEXT    GRUB script that gives access to that filesystem\n"
 		   "  --linux-root DEV   value of root= (as 10_linux computes it)\n"
+		   "  --efi              booted through EFI (prefer vmlinuz-*.efi.signed)\n"
 		   "  -v, --verbose      say more\n"
 		   "  -h, --help         this help\n"
 		   "\n"
 		   "Reads GRUB_CMDLINE_LINUX, GRUB_CMDLINE_LINUX_DEFAULT, GRUB_DISTRIBUTOR,\n"
-		   "GRUB_DISABLE_SUBMENU, GRUB_SAVEDEFAULT and GRUB_GFXPAYLOAD_LINUX from the\n"
-		   "environment, as grub-mkconfig exports them. Always exits 0 unless out of\n"
-		   "memory or misused: a failing generator would break update-grub.\n");
+		   "GRUB_DISABLE_SUBMENU, GRUB_SAVEDEFAULT, GRUB_GFXPAYLOAD_LINUX,\n"
+		   "GRUB_EARLY_INITRD_LINUX_STOCK, GRUB_EARLY_INITRD_LINUX_CUSTOM and\n"
+		   "GRUB_TOP_LEVEL from the environment, as grub-mkconfig exports them.\n"
+		   "Always exits 0 unless out of memory or misused: a failing generator\n"
+		   "would break update-grub.\n");
 }
 
-/* Nothing to add, and why: a comment in grub.cfg, a warning for the admin. */
+/*
+ * Nothing to add, and why: a comment in grub.cfg, a warning for the admin
+ * (the shim prints a comment-only output without grub-script-check).
+ */
 static int nothing(const struct av_ctx *ctx, const char *why)
 {
 	av_warn(ctx, "no auto-vfio boot entries: %s", why);
@@ -547,23 +989,26 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 	    {"root", required_argument, NULL, 'r'},
 	    {"pci-ids", required_argument, NULL, 'i'},
+	    {"menu", required_argument, NULL, 'm'},
+	    {"linux-gen", required_argument, NULL, 'g'},
 	    {"boot-dir", required_argument, NULL, 'b'},
 	    {"prologue", required_argument, NULL, 'p'},
 	    {"linux-root", required_argument, NULL, 'l'},
+	    {"efi", no_argument, NULL, 'e'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct opts o = {.boot_dir = "/boot"};
-	struct grubenv env;
+	struct grubenv env = {0};
 	struct av_ctx ctx;
 	struct av_config cfg;
 	struct av_load_opts lo = {0};
-	struct av_machine *m = NULL;
+	struct av_machine *m = NULL, *live = NULL;
 	struct av_kernel *k = NULL;
 	struct plan plan = {0};
 	struct emitter e = {0};
-	char *menu = NULL;
+	char *menu = NULL, *sofar = NULL, note[256];
 	size_t menulen = 0, keep = 0;
 	char os[512], distclass[64];
 	const char *classes[5] = {NULL};
@@ -577,6 +1022,12 @@ int main(int argc, char **argv)
 		case 'i':
 			o.pci_ids = optarg;
 			break;
+		case 'm':
+			o.menu = optarg;
+			break;
+		case 'g':
+			o.linux_gen = optarg;
+			break;
 		case 'b':
 			o.boot_dir = optarg;
 			break;
@@ -585,6 +1036,9 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			o.linux_root = optarg;
+			break;
+		case 'e':
+			o.efi = true;
 			break;
 		case 'v':
 			o.verbose = true;
@@ -623,8 +1077,25 @@ int main(int argc, char **argv)
 	env.cmdline_default = env_or("GRUB_CMDLINE_LINUX_DEFAULT", "");
 	env.distributor = env_or("GRUB_DISTRIBUTOR", "");
 	env.gfxpayload = env_or("GRUB_GFXPAYLOAD_LINUX", "");
+	env.top_level = env_or("GRUB_TOP_LEVEL", "");
 	env.disable_submenu = env_true("GRUB_DISABLE_SUBMENU");
-	env.savedefault = env_true("GRUB_SAVEDEFAULT");
+	/* save_default_entry: exactly "true", nothing else */
+	env.savedefault = strcmp(env_or("GRUB_SAVEDEFAULT", ""), "true") == 0;
+	read_linux_gen(o.linux_gen, &env);
+	{
+		static char early[2048];
+
+		snprintf(early, sizeof(early), "%s %s", env_or("GRUB_EARLY_INITRD_LINUX_STOCK", ""),
+			 env_or("GRUB_EARLY_INITRD_LINUX_CUSTOM", ""));
+		env.early = early;
+	}
+	if (o.menu && o.linux_gen && (sofar = slurp(o.menu))) {
+		int nb = read_bodies(sofar, o.linux_gen, &e.bodies);
+
+		if (nb == -ENOMEM)
+			goto oom;
+		e.nbodies = (size_t)nb;
+	}
 
 	nk = av_kernels_find(&ctx, &k);
 	if (nk == -ENOMEM)
@@ -636,19 +1107,25 @@ int main(int argc, char **argv)
 	}
 
 	lo.pci_ids = o.pci_ids;
-	err = av_machine_load(&ctx, &lo, &m);
+	err = av_machine_load(&ctx, &lo, &live);
 	if (err == -ENOMEM)
 		goto oom;
-	if (err < 0) {
-		ret = nothing(&ctx, "cannot read the PCI devices under /sys/bus/pci");
-		goto out;
+	if (err == 0 && live->iommu) {
+		m = live;
+		live = NULL;
+		if (av_analyze(&ctx, m) < 0)
+			goto oom;
+	} else {
+		/* no live model: the entries come from the config alone */
+		snprintf(note, sizeof(note),
+			 "no live IOMMU groups (%s): entries built from " AV_CONFIG_PATH
+			 " alone; the binder checks each device at boot",
+			 err < 0 ? "no PCI devices under /sys" : "IOMMU off or not visible");
+		e.note = note;
+		fprintf(stderr, "%s: %s\n", PROG, note);
+		if (config_machine(&ctx, &cfg, live, &m) < 0)
+			goto oom;
 	}
-	if (!m->iommu) {
-		ret = nothing(&ctx, "no IOMMU groups (is the IOMMU on? see iommu_params)");
-		goto out;
-	}
-	if (av_analyze(&ctx, m) < 0)
-		goto oom;
 	if (plan_build(&ctx, m, &cfg, &plan) < 0)
 		goto oom;
 	if (!plan.nunits) {
@@ -664,12 +1141,13 @@ int main(int argc, char **argv)
 	else
 		snprintf(os, sizeof(os), "%s", env.distributor[0] ? env.distributor : "GNU/Linux");
 	av_grub_class_name(env.distributor, distclass, sizeof(distclass));
-	if (distclass[0])
+	if (env.distributor[0])
 		classes[keep++] = distclass;
 	classes[keep++] = "gnu-linux";
 	classes[keep++] = "gnu";
 	classes[keep++] = "os";
 
+	e.ctx = &ctx;
 	e.o = &o;
 	e.env = &env;
 	e.m = m;
@@ -679,6 +1157,26 @@ int main(int argc, char **argv)
 	snprintf(e.boot, sizeof(e.boot), "%s", o.boot_dir);
 	while (e.boot[0] && e.boot[strlen(e.boot) - 1] == '/')
 		e.boot[strlen(e.boot) - 1] = '\0';
+	kernel_order(&e, k, (size_t)nk);
+	if (o.menu) {
+		/* the shim computed no device access: a body comes from 10_linux or not at all */
+		int kept = 0;
+
+		for (int i = 0; i < nk; i++) {
+			if (body_of(e.bodies, e.nbodies, k[i].version)) {
+				k[kept++] = k[i];
+				continue;
+			}
+			av_warn(&ctx, "10_linux wrote no entry for %s; no auto-vfio entries for it",
+				k[i].version);
+			av_kernels_free_one(&k[i]);
+		}
+		nk = kept;
+		if (!nk) {
+			ret = nothing(&ctx, "10_linux wrote no entry for any kernel");
+			goto out;
+		}
+	}
 	e.f = open_memstream(&menu, &menulen);
 	if (!e.f)
 		goto oom;
@@ -692,8 +1190,9 @@ int main(int argc, char **argv)
 
 		for (size_t u = 0; u < plan.nunits; u++)
 			nent += plan.units[u].nvga ? 1 : 0;
-		fprintf(stderr, "auto-vfio: %zu VFIO entries for each of %d kernel%s\n", nent + 1,
-			nk, nk == 1 ? "" : "s");
+		fprintf(stderr, "auto-vfio: %zu VFIO entries for each of %d kernel%s%s\n", nent + 1,
+			nk, nk == 1 ? "" : "s",
+			e.nbodies ? " (bodies from 10_linux's entries)" : "");
 	}
 	goto out;
 oom:
@@ -701,8 +1200,11 @@ oom:
 	ret = 1;
 out:
 	free(menu);
+	free(sofar);
+	bodies_free(e.bodies, e.nbodies);
 	plan_free(&plan);
 	av_machine_free(m);
+	av_machine_free(live);
 	av_kernels_free(k, nk > 0 ? (size_t)nk : 0);
 	return ret;
 }

@@ -23,6 +23,22 @@ const char *av_mode_name(enum av_mode mode)
 	return mode_names[mode];
 }
 
+int av_config_default(const char *in, char out[AV_DEFAULT_LEN])
+{
+	struct av_pci_addr a;
+	char addr[AV_ADDR_LEN];
+
+	if (strcmp(in, "plain") == 0 || strcmp(in, "headless") == 0) {
+		snprintf(out, AV_DEFAULT_LEN, "%s", in[0] == 'p' ? "" : in);
+		return 0;
+	}
+	if (strncmp(in, "host-", 5) != 0 || av_pci_addr_parse(in + 5, true, &a) < 0)
+		return -EINVAL;
+	av_pci_addr_format(&a, addr);
+	snprintf(out, AV_DEFAULT_LEN, "host-%s", addr);
+	return 0;
+}
+
 void av_config_init(struct av_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -70,7 +86,7 @@ struct parser {
 	const char *path;
 	unsigned line;
 	int err;
-	unsigned version_line, mode_line, params_line;
+	unsigned version_line, mode_line, params_line, default_line;
 };
 
 __attribute__((format(printf, 2, 3))) static void perr(struct parser *p, const char *fmt, ...)
@@ -192,10 +208,15 @@ static void parse_line(struct parser *p, char *s, struct av_config *cfg)
 			return;
 		}
 		strcpy(cfg->iommu_params, val);
+	} else if (strcmp(key, "default") == 0) {
+		if (!once(p, &p->default_line, key))
+			return;
+		if (av_config_default(val, cfg->boot_default) < 0)
+			perr(p, "default: \"%s\" is not plain, headless or host-DDDD:BB:DD.F", val);
 	} else {
 		perr(p,
 		     "unknown key \"%s\" (known: version, mode, select, force_unsafe, "
-		     "iommu_params)",
+		     "iommu_params, default)",
 		     key);
 	}
 }
@@ -266,14 +287,16 @@ int av_config_format(const struct av_config *cfg, char **out)
 {
 	char *buf = NULL;
 	size_t size = 0;
-	char sel[AV_SEL_LEN];
+	char sel[AV_SEL_LEN], check[AV_DEFAULT_LEN];
 	FILE *f;
 
 	*out = NULL;
 	if ((unsigned)cfg->mode >= sizeof(mode_names) / sizeof(mode_names[0]) ||
 	    cfg->nselect > AV_MAX_SEL || cfg->nforce > AV_MAX_SEL ||
 	    memchr(cfg->iommu_params, '\0', sizeof(cfg->iommu_params)) == NULL ||
-	    av_config_check_params(cfg->iommu_params) < 0)
+	    av_config_check_params(cfg->iommu_params) < 0 ||
+	    memchr(cfg->boot_default, '\0', sizeof(cfg->boot_default)) == NULL ||
+	    (cfg->boot_default[0] && av_config_default(cfg->boot_default, check) < 0))
 		return -EINVAL;
 	f = open_memstream(&buf, &size);
 	if (!f)
@@ -292,6 +315,11 @@ int av_config_format(const struct av_config *cfg, char **out)
 		av_sel_format(&cfg->select[i], sel);
 		fprintf(f, "select = %s\n", sel);
 	}
+	if (cfg->boot_default[0])
+		fprintf(
+		    f,
+		    "# The auto-vfio entry GRUB boots by default (auto-vfio-%s).\ndefault = %s\n",
+		    cfg->boot_default, cfg->boot_default);
 	if (cfg->nforce)
 		fprintf(f, "# Groups judged unsafe that the user chose to pass through anyway.\n");
 	for (size_t i = 0; i < cfg->nforce; i++) {

@@ -10,6 +10,7 @@
  *   select = DDDD:BB:DD.F@VVVV:DDDD        (one per line; the whole group goes)
  *   force_unsafe = DDDD:BB:DD.F@VVVV:DDDD  (pass that device's group even if unsafe)
  *   iommu_params = intel_iommu=on iommu=pt
+ *   default = host-DDDD:BB:DD.F | headless  (multi-boot: GRUB's default entry)
  *
  * Parsing is strict: anything unexpected is an error naming path:line, so a
  * damaged file never turns into a different selection.
@@ -29,6 +30,7 @@
 #define AV_CONFIG_PATH AV_SYSCONFDIR "/auto-vfio.conf"
 #define AV_CONFIG_VERSION 1
 #define AV_CONFIG_MAX_PARAMS 256
+#define AV_DEFAULT_LEN 24
 
 enum av_mode {
 	AV_MODE_NONE = 0,
@@ -45,6 +47,9 @@ struct av_config {
 	struct av_sel force_unsafe[AV_MAX_SEL];
 	/* Kernel parameters that turn the IOMMU on for this CPU; "" when none. */
 	char iommu_params[AV_CONFIG_MAX_PARAMS];
+	/* The auto-vfio entry GRUB boots by default: "" (the distribution's), or as
+	 * av_config_default() */
+	char boot_default[AV_DEFAULT_LEN];
 };
 
 /* An empty configuration: current version, mode none, nothing selected. */
@@ -73,6 +78,14 @@ int av_config_load(const struct av_ctx *ctx, struct av_config *cfg);
  * or -ENOMEM.
  */
 int av_config_format(const struct av_config *cfg, char **out);
+
+/*
+ * A default entry as the user names it: "plain" (the distribution's entry,
+ * stored as ""), "headless", or "host-ADDR" (the address in any form
+ * av_pci_addr_parse takes), into its canonical form in @out (the id is
+ * "auto-vfio-" + @out). 0 or -EINVAL.
+ */
+int av_config_default(const char *in, char out[AV_DEFAULT_LEN]);
 
 /* "none", "multiboot", "static". */
 const char *av_mode_name(enum av_mode mode);

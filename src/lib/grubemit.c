@@ -106,24 +106,32 @@ int av_grub_word(FILE *f, const char *s)
 	return stream_status(f);
 }
 
-void av_grub_class_name(const char *in, char *out, size_t size)
+/* [a-z0-9_-] after lower-casing, '_' for anything else, up to the first blank. */
+static void class_word(const char *in, bool dash, char *out, size_t size)
 {
 	size_t len = 0;
 
 	if (!size)
 		return;
-	while (*in == ' ' || *in == '\t')
+	while (*in == ' ' || *in == '\t' || *in == '\n')
 		in++;
-	for (; *in && *in != ' ' && *in != '\t' && len + 1 < size; in++) {
+	for (; *in && *in != ' ' && *in != '\t' && *in != '\n' && len + 1 < size; in++) {
 		char c = *in;
 
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
-		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+			   (dash && c == '-')))
 			c = '_';
 		out[len++] = c;
 	}
 	out[len] = '\0';
+}
+
+void av_grub_class_name(const char *in, char *out, size_t size)
+{
+	/* 10_linux: tr 'A-Z' 'a-z' | cut -d' ' -f1 | LC_ALL=C sed 's,[^[:alnum:]_],_,g' */
+	class_word(in, false, out, size);
 }
 
 static void indent_to(FILE *f, int indent)
@@ -149,7 +157,7 @@ int av_grub_menuentry_begin(FILE *f, int indent, const struct av_grub_entry *e)
 	for (const char *const *c = e->classes; c && *c; c++) {
 		char name[64];
 
-		av_grub_class_name(*c, name, sizeof(name));
+		class_word(*c, true, name, sizeof(name));
 		if (name[0])
 			fprintf(f, " --class %s", name);
 	}

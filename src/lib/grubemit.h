@@ -30,7 +30,10 @@ int av_grub_quote(FILE *f, const char *s);
  */
 int av_grub_word(FILE *f, const char *s);
 
-/* A GRUB class name from free text: first word, lower case, [a-z0-9_-] only. */
+/*
+ * The class 10_linux derives from GRUB_DISTRIBUTOR: first word, lower case,
+ * every byte outside [a-z0-9_] made '_'.
+ */
 void av_grub_class_name(const char *in, char *out, size_t size);
 
 struct av_grub_entry {

@@ -353,6 +353,9 @@ static int grub_dropin(const struct av_machine *m, const struct av_config *cfg,
 		}
 	}
 	fputs("\"\n", f);
+	/* an id without a kernel version: it survives kernel upgrades */
+	if (cfg->mode == AV_MODE_MULTIBOOT && cfg->boot_default[0])
+		fprintf(f, "GRUB_DEFAULT=\"auto-vfio-%s\"\n", cfg->boot_default);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -ENOMEM;
