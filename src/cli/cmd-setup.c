@@ -21,6 +21,7 @@
 #include "fileops.h"
 #include "kmodutil.h"
 #include "manifest.h"
+#include "pciclass.h"
 #include "picker.h"
 #include "plan.h"
 #include "safety.h"
