@@ -12,6 +12,7 @@
 
 #include <libkmod.h>
 
+#include "bls.h"
 #include "bootchain.h"
 #include "cli.h"
 #include "config.h"
@@ -30,6 +31,7 @@
 
 struct setup {
 	struct av_cli *cli;
+	struct av_bootchain bc;
 	enum av_mode mode;
 	bool mode_set;
 	const char *select;
@@ -421,6 +423,36 @@ static int plan_extras(struct setup *s, struct av_plan *plan)
 	return 0;
 }
 
+/*
+ * Under systemd-boot kernel-install takes the plain entries' options from
+ * /etc/kernel/cmdline, else from the running command line: write it, with
+ * the user's parameters, in place of the GRUB drop-in (plan slot 1).
+ */
+static int plan_kernel_cmdline(struct setup *s, const struct av_config *cfg, struct av_plan *plan)
+{
+	static const char *const bases[] = {AV_KERNEL_CMDLINE, "/usr/lib/kernel/cmdline",
+					    "/proc/cmdline"};
+	const struct av_ctx *ctx = &s->cli->ctx;
+	struct av_file base = {0};
+	char *text = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]) && !base.exists; i++) {
+		err = av_file_read(ctx, bases[i], &base);
+		if (err < 0)
+			return err;
+	}
+	if (cfg->mode != AV_MODE_NONE)
+		err = av_bls_kernel_cmdline(ctx, s->m, cfg, s->static_ids,
+					    base.exists ? base.data : "", &text);
+	av_file_release(&base);
+	if (err < 0)
+		return err;
+	free(plan->f[1].data);
+	plan->f[1] = (struct av_plan_file){.path = AV_KERNEL_CMDLINE, .data = text, .mode = 0644};
+	return 0;
+}
+
 /* Services that read what changed. */
 static void restart_services(struct setup *s, const struct av_plan *plan, const bool *changed)
 {
@@ -618,7 +650,8 @@ static int apply(struct setup *s, const struct av_plan *plan)
 		       av_cli_update_cmd(s->cli, AV_UPDATE_GRUB));
 	}
 	restart_services(s, plan, done);
-	if (s->mode == AV_MODE_MULTIBOOT && !s->no_update && grub_entries(s) == 0) {
+	if (s->mode == AV_MODE_MULTIBOOT && !s->no_update && s->bc.loader == AV_LOADER_GRUB &&
+	    grub_entries(s) == 0) {
 		fprintf(stderr,
 			"%s: update-grub made no auto-vfio entries (see its messages above); the "
 			"files are in place: fix the cause and run update-grub, or 'auto-vfio "
@@ -627,10 +660,13 @@ static int apply(struct setup *s, const struct av_plan *plan)
 		rc = AV_EXIT_FAIL;
 		goto out;
 	}
-	printf("Done. %s\n", s->mode == AV_MODE_MULTIBOOT
-				 ? "Reboot and pick an auto-vfio entry in the GRUB menu."
-			     : s->mode == AV_MODE_STATIC ? "Reboot to bind the selected devices."
-							 : "");
+	printf("Done. %s\n",
+	       s->mode == AV_MODE_MULTIBOOT
+		   ? (s->bc.loader == AV_LOADER_BLS
+			  ? "Reboot and pick an auto-vfio entry in the systemd-boot menu."
+			  : "Reboot and pick an auto-vfio entry in the GRUB menu.")
+	       : s->mode == AV_MODE_STATIC ? "Reboot to bind the selected devices."
+					   : "");
 out:
 	for (size_t i = 0; i < plan->n; i++)
 		av_file_release(&ch[i].before);
@@ -649,6 +685,7 @@ static int check_boot_chain(struct setup *s)
 	const char *why = NULL;
 
 	av_bootchain_detect(&s->cli->ctx, &bc);
+	s->bc = bc;
 	printf("Boot chain: initramfs by %s (%s), boot loader %s (%s).\n", av_gen_name(bc.gen),
 	       bc.gen_why, av_loader_name(bc.loader), bc.loader_why);
 	if (bc.gen == AV_GEN_UNKNOWN)
@@ -658,8 +695,6 @@ static int check_boot_chain(struct setup *s)
 	else if (bc.loader == AV_LOADER_AMBIGUOUS)
 		why = "GRUB and systemd-boot are both installed; say which one boots this machine "
 		      "with " AV_BOOT_LOADER_ENV "=grub or " AV_BOOT_LOADER_ENV "=systemd-boot";
-	else if (bc.loader == AV_LOADER_BLS)
-		why = "systemd-boot (BLS entries) is not supported yet";
 	if (!why)
 		return 0;
 	fprintf(stderr, "%s: %s: nothing was changed\n", s->cli->prog, why);
@@ -956,7 +991,10 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 		rc = err == -EEXIST ? AV_EXIT_REFUSED : AV_EXIT_FAIL;
 		goto out;
 	}
-	err = plan_extras(&s, &plan);
+	if (s.bc.loader == AV_LOADER_BLS)
+		err = plan_kernel_cmdline(&s, &cfg, &plan);
+	if (!err)
+		err = plan_extras(&s, &plan);
 	if (err < 0) {
 		fprintf(stderr, "%s: the extras cannot be set up (%s): nothing was changed\n",
 			cli->prog, strerror(-err));

@@ -25,12 +25,30 @@ static const struct {
     [AV_UPDATE_GRUB] = {"AUTO_VFIO_UPDATE_GRUB", "GRUB menu"},
 };
 
+/*
+ * systemd-boot's entries: kernel-install add for every installed kernel, as
+ * Debian's zz-systemd-boot kernel hook runs it; 90-loaderentry rewrites the
+ * plain entry from /etc/kernel/cmdline and our plugin writes ours beside it.
+ */
+#define BLS_UPDATE                                                                                 \
+	"for k in /boot/vmlinuz-*; do [ -e \"$k\" ] || continue; v=${k#/boot/vmlinuz-}; "          \
+	"i=/boot/initrd.img-$v; if [ -e \"$i\" ]; then kernel-install add \"$v\" \"$k\" \"$i\"; "  \
+	"else kernel-install add \"$v\" \"$k\"; fi || exit 1; done"
+
+static bool is_bls(const struct av_cli *cli)
+{
+	struct av_bootchain bc;
+
+	av_bootchain_detect(&cli->ctx, &bc);
+	return bc.loader == AV_LOADER_BLS;
+}
+
 const char *av_cli_update_cmd(const struct av_cli *cli, enum av_update which)
 {
 	struct av_bootchain bc;
 
 	if (which == AV_UPDATE_GRUB)
-		return "update-grub";
+		return is_bls(cli) ? "kernel-install add (every kernel in /boot)" : "update-grub";
 	av_bootchain_detect(&cli->ctx, &bc);
 	return av_gen_update_cmd(bc.gen);
 }
@@ -82,7 +100,10 @@ static int run_sh(const char *cmd, char **out)
 
 int av_cli_update(struct av_cli *cli, enum av_update which)
 {
-	const char *cmd = getenv(updates[which].env);
+	bool bls = which == AV_UPDATE_GRUB && is_bls(cli);
+	const char *cmd = getenv(bls ? "AUTO_VFIO_UPDATE_BLS" : updates[which].env);
+	bool loop = false;
+	const char *what = bls ? "systemd-boot entries" : updates[which].what, *shown;
 	char *out = NULL;
 	int rc;
 
@@ -93,19 +114,22 @@ int av_cli_update(struct av_cli *cli, enum av_update which)
 			       av_cli_update_cmd(cli, which), cli->ctx.root);
 			return 0;
 		}
-		cmd = av_cli_update_cmd(cli, which);
+		loop = bls;
+		cmd = bls ? BLS_UPDATE : av_cli_update_cmd(cli, which);
 	}
+	/* the loop is long: say what it does */
+	shown = loop ? av_cli_update_cmd(cli, which) : cmd;
 	/*
 	 * Under another root (a chroot or a test) the GRUB generator must read
 	 * that root's configuration and devices, as this run does.
 	 */
 	if (!av_ctx_is_real_root(&cli->ctx))
 		setenv(AV_ROOT_ENV, cli->ctx.root, 1);
-	printf("Updating the %s: %s ...\n", updates[which].what, cmd);
+	printf("Updating the %s: %s ...\n", what, shown);
 	fflush(stdout);
 	rc = run_sh(cmd, &out);
 	if (rc != 0) {
-		fprintf(stderr, "%s: '%s' failed (%s %d); its output:\n%s", cli->prog, cmd,
+		fprintf(stderr, "%s: '%s' failed (%s %d); its output:\n%s", cli->prog, shown,
 			rc < 0 ? "error" : "exit status", rc < 0 ? -rc : rc, out ? out : "");
 		if (out && *out && out[strlen(out) - 1] != '\n')
 			fputc('\n', stderr);
