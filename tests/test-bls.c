@@ -313,6 +313,28 @@ AV_TEST_T(bls_setup_and_uninstall, 120)
 	CHECK(tu_exists(tu_fmt("%s/tok-" KVER "-auto-vfio-headless.conf", entries)));
 	CHECK(tu_exists(tu_fmt("%s/tok-" KVER "-auto-vfio-host-0000-04-00.0.conf", entries)));
 
+	/* boot-next lists ours and sets the one-shot entry through bootctl */
+	{
+		const char *list[] = {tu_prog("auto-vfio"), "--root", b.root, "boot-next", NULL};
+		const char *pick[] = {tu_prog("auto-vfio"), "--root",  b.root,
+				      "boot-next",	    "04:00.0", NULL};
+		const char *echo[] = {"AUTO_VFIO_BOOTCTL=echo", NULL};
+
+		tu_run(&res, list, NULL, NULL);
+		CHECK_INT(res.status, 0);
+		CHECK_CONTAINS(res.out,
+			       "tok-" KVER "-auto-vfio-headless.conf\n    Debian GNU/Linux "
+			       "12 (bookworm) (auto-vfio: headless host");
+		tu_result_free(&res);
+		tu_run(&res, pick, echo, NULL);
+		CHECK_INT(res.status, 0);
+		CHECK_CONTAINS(res.out,
+			       "set-oneshot tok-" KVER "-auto-vfio-host-0000-04-00.0.conf\n");
+		CHECK_CONTAINS(res.out,
+			       "Next boot (once): tok-" KVER "-auto-vfio-host-0000-04-00.0.conf");
+		tu_result_free(&res);
+	}
+
 	tu_run(&res, uninstall, env, NULL);
 	CHECK_MSG(res.status == 0, "uninstall: %s%s", res.out, res.err);
 	CHECK_CONTAINS(res.out, "Removed 3 auto-vfio entries");

@@ -63,6 +63,8 @@ int av_cmd_list(struct av_cli *cli, int argc, char **argv);
 int av_cmd_setup(struct av_cli *cli, int argc, char **argv);
 int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv);
 int av_cmd_bootnext(struct av_cli *cli, int argc, char **argv);
+/* boot-next on systemd-boot: list (@what NULL) or bootctl set-oneshot. An exit status. */
+int av_bootnext_bls(struct av_cli *cli, const char *what);
 int av_cmd_status(struct av_cli *cli, int argc, char **argv);
 int av_cmd_evdev(struct av_cli *cli, int argc, char **argv);
 int av_cmd_hugepages(struct av_cli *cli, int argc, char **argv);
