@@ -41,7 +41,7 @@ check "lintian reports no errors or warnings" sh -c '! grep -q "^[EW]: " "$1"' s
 
 # ---- contents
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$W/files"
-for f in /usr/sbin/auto-vfio /usr/sbin/auto-vfio-bind /usr/sbin/auto-vfio-grub \
+for f in /usr/sbin/auto-vfio /usr/sbin/auto-vfio-bind /usr/sbin/auto-vfio-grub /usr/sbin/auto-vfio-bls \
 	/usr/share/initramfs-tools/hooks/auto-vfio \
 	/usr/share/initramfs-tools/scripts/init-top/auto-vfio \
 	/usr/share/initramfs-tools/scripts/init-premount/auto-vfio \
@@ -49,6 +49,7 @@ for f in /usr/sbin/auto-vfio /usr/sbin/auto-vfio-bind /usr/sbin/auto-vfio-grub \
 	/usr/lib/dracut/modules.d/90auto-vfio/module-setup.sh \
 	/usr/lib/dracut/modules.d/90auto-vfio/auto-vfio-bind.sh \
 	/usr/lib/dracut/modules.d/90auto-vfio/auto-vfio-late.sh \
+	/usr/lib/kernel/install.d/95-auto-vfio.install /usr/share/man/man8/auto-vfio-bls.8.gz \
 	/usr/share/man/man8/auto-vfio.8.gz /usr/share/man/man8/auto-vfio-bind.8.gz \
 	/usr/share/man/man8/auto-vfio-grub.8.gz /usr/share/man/man8/auto-vfio-status.8.gz \
 	/usr/share/man/man5/auto-vfio.conf.5.gz \
@@ -78,6 +79,7 @@ for p in libkmod2 libpci3 zlib1g libc6 initramfs-tools grub-common; do
 	check "depends on $p" grep -Eq "(^|, )$p( |,|$)" "$W/depends"
 done
 check "dracut may build the images instead" grep -Eq "initramfs-tools \| dracut" "$W/depends"
+check "systemd-boot may boot instead of GRUB" grep -Eq "grub-common \| systemd-boot" "$W/depends"
 
 # ---- dpkg in an empty root
 R=$W/root
