@@ -3,6 +3,7 @@
 #   make check           unit, fixture and install tests under ASan+UBSan
 #   make qemu-check      end-to-end boots of the real Debian kernel in QEMU
 #   make bench           benchmarks (numbers, not tests)
+#   make fuzz            libFuzzer harnesses, FUZZ_SECONDS each (clang)
 #   make demo            the main job on this machine and on a sample machine
 #   make deb             the Debian package, into build/deb/
 #   make deps            install what building needs (apt-get, as root)
@@ -27,7 +28,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Targets that install the libraries first (or need none) parse without them;
 # any other stops here with one line rather than a compiler error.
 LIBS_FOUND := $(shell $(PKG_CONFIG) --exists libkmod libpci zlib 2>/dev/null && echo yes)
-NOLIB_GOALS := deps check demo qemu-check bench deb clean format uninstall-files
+NOLIB_GOALS := deps check demo qemu-check bench fuzz deb clean format uninstall-files
 ifneq ($(LIBS_FOUND),yes)
 ifneq ($(filter-out $(NOLIB_GOALS),$(or $(MAKECMDGOALS),all)),)
 $(error the development files of libkmod, libpci or zlib are missing: run 'make deps' (as root) first)
@@ -132,6 +133,21 @@ bench:
 	$(MAKE) all
 	sh bench/run.sh
 
+FUZZ_SECONDS ?= 5
+FUZZ_BUILD ?= build/fuzz
+FUZZ_LIB_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+
+fuzz:
+	@sh tools/deps.sh fuzz
+	$(MAKE) fuzz-run
+
+fuzz-run:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="-O1 -g" EXTRA_CFLAGS="$(FUZZ_LIB_FLAGS)" \
+		$(FUZZ_BUILD)/libauto-vfio.a
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CFLAGS="$(DEP_CFLAGS)" \
+		FUZZ_LIBS="$(ALL_LIBS)" sh tests/fuzz/run.sh
+
 demo:
 	@sh tools/deps.sh build
 	$(MAKE) all
@@ -151,7 +167,7 @@ deb:
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(BIND_SRCS) $(GRUB_SRCS) $(BLS_SRCS) $(TEST_SRCS) $(TOOL_SRCS) \
-		$(wildcard src/*/*.h tests/lib/*.h)
+		$(wildcard src/*/*.h tests/lib/*.h tests/fuzz/*.[ch])
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
@@ -203,4 +219,5 @@ uninstall-files:
 clean:
 	rm -rf build
 
-.PHONY: all deps check qemu-check bench demo deb format install uninstall-files clean tests-build
+.PHONY: all deps check qemu-check bench fuzz fuzz-run demo deb format install uninstall-files clean \
+	tests-build

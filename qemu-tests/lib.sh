@@ -221,10 +221,15 @@ qt_rootfs() {
 #   00:07.0 root port -> 06:00.0 pcie-pci-bridge 1b36:000e
 #                        07:01.0 qemu-xhci      1b36:000d (behind the bridge)
 #   00:1f.2 AHCI (root disk), 00:1f.0 LPC, 00:1f.3 SMBus (q35 built-ins)
+# A test may set QT_DEVICES to a device list of its own instead.
 qt_qemu_args() {
 	echo "-machine q35,kernel-irqchip=split -accel tcg -cpu max -m 768 -smp 1"
 	echo "-nodefaults -no-user-config -display none -vga none -no-reboot"
 	echo "-device intel-iommu,intremap=on"
+	if [ -n "${QT_DEVICES:-}" ]; then
+		echo "$QT_DEVICES"
+		return
+	fi
 	echo "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2.0"
 	echo "-device bochs-display,bus=rp1,addr=0x0"
 	echo "-device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x3.0"
@@ -283,15 +288,27 @@ QT_EXTRA_VGA="-device pcie-root-port,id=rp8,bus=pcie.0,chassis=8,addr=0x8.0 -dev
 #   KIND "disk" DISKIMG                    BIOS -> GRUB -> its default entry
 # Disks are opened with snapshot=on: a guest never changes them. Serial log
 # in $QT_WORK/NAME.log (CR stripped), wall time in $QT_WORK/NAME.time.
+# With QT_UEFI=1 the firmware is OVMF (Debian's ovmf package) instead of
+# SeaBIOS: the kernel then starts through its EFI stub with the GOP
+# framebuffer of a display OVMF drives, as on a UEFI PC.
+QT_OVMF_CODE=${QT_OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
+QT_OVMF_VARS=${QT_OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
 qt_boot_guest() {
 	name=$1
 	kind=$2
 	shift 2
+	fw=
+	if [ "${QT_UEFI:-0}" = 1 ]; then
+		# each guest writes its own copy of the variable store
+		cp "$QT_OVMF_VARS" "$QT_WORK/$name.vars"
+		fw="-drive if=pflash,format=raw,readonly=on,file=$QT_OVMF_CODE"
+		fw="$fw -drive if=pflash,format=raw,file=$QT_WORK/$name.vars"
+	fi
 	start=$(date +%s.%N)
 	set +e
 	if [ "$kind" = kernel ]; then
 		# shellcheck disable=SC2046,SC2086 # word splitting of the device lists is wanted
-		timeout --kill-after=5 "$QT_TIMEOUT" qemu-system-x86_64 $(qt_qemu_args) ${QT_EXTRA:-} \
+		timeout --kill-after=5 "$QT_TIMEOUT" qemu-system-x86_64 $(qt_qemu_args) ${QT_EXTRA:-} $fw \
 			-drive file="$2",format=raw,if=none,id=root0,snapshot=on \
 			-device ide-hd,bus=ide.0,drive=root0 \
 			-kernel "$QT_VMLINUZ" -initrd "$1" \
@@ -299,7 +316,7 @@ qt_boot_guest() {
 			-serial stdio </dev/null 2>"$QT_WORK/$name.qemu.err" | tr -d '\r' >"$QT_WORK/$name.log"
 	else
 		# shellcheck disable=SC2046,SC2086
-		timeout --kill-after=5 "$QT_TIMEOUT" qemu-system-x86_64 $(qt_qemu_args) ${QT_EXTRA:-} \
+		timeout --kill-after=5 "$QT_TIMEOUT" qemu-system-x86_64 $(qt_qemu_args) ${QT_EXTRA:-} $fw \
 			-drive file="$1",format=raw,if=none,id=root0,snapshot=on \
 			-device ide-hd,bus=ide.0,drive=root0,bootindex=0 \
 			-serial stdio </dev/null 2>"$QT_WORK/$name.qemu.err" | tr -d '\r' >"$QT_WORK/$name.log"
@@ -320,6 +337,12 @@ qt_fake_sysfs() {
 		echo "${id#id=}" | sed 's/^/0x/; s/:.*//' >"$d/vendor"
 		echo "0x$(echo "${id#id=}" | cut -d: -f2)" >"$d/device"
 		echo "${cls#class=}" >"$d/class"
+		# the firmware's display, as vgaarb chose it (VGA devices only)
+		case $cls in
+		class=0x0300*)
+			if grep -aq "^QT-BOOTVGA $addr\$" "$1"; then echo 1; else echo 0; fi >"$d/boot_vga"
+			;;
+		esac
 		g=${grp#group=}
 		[ "$g" = - ] && continue
 		mkdir -p "$2/sys/kernel/iommu_groups/$g/devices"

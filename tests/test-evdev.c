@@ -178,3 +178,23 @@ AV_TEST(evdev_errors_name_the_path)
 	CHECK_CONTAINS(res.err, "no keyboard or mouse under");
 	tu_result_free(&res);
 }
+
+/* Two settings on one line, as libvirt allows: the list there is the one extended. */
+AV_TEST(evdev_apply_finds_a_setting_after_a_semicolon)
+{
+	char *r = root(), *conf = tu_fmt("%s/etc/libvirt/qemu.conf", r), *after;
+	struct tu_result res;
+
+	tu_write(conf, "# mine\nuser = \"root\"; cgroup_device_acl = [ \"/dev/null\", "
+		       "\"/dev/kvm\" ]\n#x = \"a; cgroup_device_acl = [\"\n");
+	CHECK_INT(EV(&res, r, "--apply", ), 0);
+	tu_result_free(&res);
+	after = tu_read(conf);
+	CHECK_INT(count(after, "cgroup_device_acl"), 2);
+	CHECK_CONTAINS(after, "user = \"root\"; cgroup_device_acl = [ \"/dev/null\", "
+			      "\"/dev/kvm\",\n    \"" KBD "\"");
+	/* applied twice: nothing added */
+	CHECK_INT(EV(&res, r, "--apply", ), 0);
+	tu_result_free(&res);
+	CHECK_STR(tu_read(conf), after);
+}

@@ -270,14 +270,23 @@ static void bound_groups(const struct expect *x, const char *line, bool *bound)
 	}
 }
 
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
 /* Run the generator over one fake machine and check every entry. */
 static void check_machine(const char *name, const char *root)
 {
 	struct expect x;
 	struct tu_result r;
 	struct entry *e = calloc(256, sizeof(*e));
-	bool *bound;
-	size_t n, top = 0, nvga;
+	bool *bound, passes_boot;
+	size_t n, top = 0, nvga, nboot = 0;
 	const char *env[] = {"GRUB_DISTRIBUTOR=Debian", "GRUB_CMDLINE_LINUX_DEFAULT=quiet",
 			     "GRUB_CMDLINE_LINUX=console=ttyS0", NULL};
 
@@ -349,9 +358,23 @@ static void check_machine(const char *name, const char *root)
 			CHECK_MSG(bound[g] == want, "%s: %s: group %d %s\n%s", name, id,
 				  x.m->groups[g].id, want ? "not bound" : "bound", e[i].linux_line);
 		}
+		/* the firmware framebuffer goes exactly where the boot GPU goes to VMs */
+		passes_boot = x.m->boot_vga != AV_NONE &&
+			      x.m->devs[x.m->boot_vga].group_idx != AV_NONE &&
+			      bound[x.m->devs[x.m->boot_vga].group_idx];
+		nboot += passes_boot;
+		CHECK_MSG(count(e[i].linux_line, " " AV_BOOTFB_PARAM) == (passes_boot ? 1 : 0),
+			  "%s: %s: %s the boot VGA device:\n%s", name, id,
+			  passes_boot ? "passes" : "keeps", e[i].linux_line);
+		CHECK_NOT_CONTAINS(e[i].linux_line, "video=");
 	}
 	CHECK_INT(top, nvga + 1);
 	CHECK(strstr(r.out, "--id 'auto-vfio-headless'"));
+	/* every fixture selects its boot VGA: the headless entries pass it at least */
+	if (x.m->boot_vga != AV_NONE && x.m->devs[x.m->boot_vga].group_idx != AV_NONE &&
+	    x.allowed[x.m->devs[x.m->boot_vga].group_idx])
+		CHECK_MSG(nboot >= 3, "%s: the boot VGA device is passed in %zu entries", name,
+			  nboot);
 out:
 	free(bound);
 	free(e);
@@ -435,15 +458,6 @@ static void conf(const char *root, const char *text)
 }
 
 #define BASE_CONF "version = 1\nmode = multiboot\niommu_params = intel_iommu=on\n"
-
-static size_t count(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
 
 AV_TEST(grub_hostile_names_cannot_inject)
 {
@@ -800,6 +814,97 @@ AV_TEST(grub_hardware_changed)
 	CHECK_CONTAINS(res.err, "0000:09:00.0@10de:1b81 is not present");
 	CHECK_NOT_CONTAINS(res.out, "0000:01:00.0@");
 	CHECK_CONTAINS(res.out, "-host-0000:02:00.0'");
+	tu_result_free(&res);
+}
+
+/* The linux line of the entry whose id ends in @tail ("" when absent). */
+static const char *linux_of(const char *out, const char *tail)
+{
+	struct entry *e = calloc(64, sizeof(*e));
+	const char *line = "";
+	size_t n;
+
+	parse_entries(out, e, 64, &n);
+	for (size_t i = 0; i < n; i++) {
+		size_t il = strlen(e[i].id), tl = strlen(tail);
+
+		if (e[i].depth == 0 && il >= tl && strcmp(e[i].id + il - tl, tail) == 0)
+			line = tu_fmt("%s", e[i].linux_line);
+	}
+	free(e);
+	return line;
+}
+
+/*
+ * The boot iGPU and a discrete GPU: the firmware framebuffer goes only where
+ * the boot GPU goes to VMs, never for the other GPU alone, and not at all
+ * once the boot GPU fails its identity check.
+ */
+AV_TEST(grub_boot_gpu_drops_firmware_framebuffer)
+{
+	const char *r = tu_fmt("%s/bootfb", tu_tmpdir());
+	const struct fakesys_dev devs[] = {
+	    {.addr = "0000:00:00.0", .vendor = 0x8086, .device = 0x3e30, .class = 0x060000},
+	    {.addr = "0000:00:02.0",
+	     .vendor = 0x8086,
+	     .device = 0x3e92,
+	     .class = 0x030000,
+	     .group = 1,
+	     .boot_vga = true},
+	    {.addr = "0000:02:00.0",
+	     .vendor = 0x1002,
+	     .device = 0x73bf,
+	     .class = 0x030000,
+	     .group = 3},
+	    {.addr = "0000:02:00.1",
+	     .vendor = 0x1002,
+	     .device = 0xab28,
+	     .class = 0x040300,
+	     .group = 4},
+	    {.addr = "0000:05:00.0",
+	     .vendor = 0x1b21,
+	     .device = 0x2142,
+	     .class = 0x0c0330,
+	     .group = 6},
+	};
+	struct tu_result res;
+
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
+		CHECK_INT(fakesys_add_device(r, &devs[i], NULL), 0);
+	make_boot(r, kernels);
+	conf(r, BASE_CONF "select = 0000:00:02.0@8086:3e92\nselect = 0000:02:00.0@1002:73bf\n"
+			  "select = 0000:05:00.0@1b21:2142\n");
+	run_grub(&res, r, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_NOT_CONTAINS(linux_of(res.out, "-host-0000:00:02.0"), "initcall_blacklist");
+	CHECK_CONTAINS(linux_of(res.out, "-host-0000:00:02.0"), "0000:02:00.0@1002:73bf");
+	CHECK_CONTAINS(linux_of(res.out, "-host-0000:02:00.0"),
+		       " auto_vfio.bind=0000:00:02.0@8086:3e92,0000:05:00.0@1b21:2142 "
+		       "initcall_blacklist=sysfb_init");
+	CHECK_CONTAINS(linux_of(res.out, "-headless"), " initcall_blacklist=sysfb_init");
+	CHECK_INT(count(res.out, "initcall_blacklist=sysfb_init"), 2 * 3);
+	/* update-grub in a chroot without /sys: the last grub.cfg tells which GPU booted */
+	tu_write(tu_fmt("%s/boot/grub/grub.cfg", r), res.out);
+	tu_result_free(&res);
+	CHECK_INT(rename(tu_fmt("%s/sys", r), tu_fmt("%s/sys.off", r)), 0);
+	run_grub(&res, r, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_CONTAINS(res.out, "# auto-vfio: no live IOMMU groups");
+	CHECK_NOT_CONTAINS(linux_of(res.out, "-host-0000:00:02.0"), "initcall_blacklist");
+	CHECK_CONTAINS(linux_of(res.out, "-host-0000:02:00.0"), " initcall_blacklist=sysfb_init");
+	CHECK_CONTAINS(linux_of(res.out, "-headless"), " initcall_blacklist=sysfb_init");
+	CHECK_INT(count(res.out, "initcall_blacklist=sysfb_init"), 2 * 3);
+	tu_result_free(&res);
+	CHECK_INT(rename(tu_fmt("%s/sys.off", r), tu_fmt("%s/sys", r)), 0);
+	unlink(tu_fmt("%s/boot/grub/grub.cfg", r));
+
+	/* the boot iGPU is now another device: it stays with the host, console and all */
+	conf(r, BASE_CONF "select = 0000:00:02.0@8086:ffff\nselect = 0000:02:00.0@1002:73bf\n");
+	run_grub(&res, r, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_CONTAINS(res.err, "0000:00:02.0 is now 8086:3e92");
+	CHECK_CONTAINS(linux_of(res.out, "-headless"), "auto_vfio.bind=0000:02:00.0@1002:73bf");
+	CHECK_NOT_CONTAINS(res.out, "initcall_blacklist");
 	tu_result_free(&res);
 }
 

@@ -112,6 +112,11 @@ AV_TEST(grubemit_sanitize_controls_and_utf8)
 	CHECK_STR(buf, "ab");
 	av_grub_sanitize("x\x7f", buf, sizeof(buf));
 	CHECK_STR(buf, "x");
+	/* C1 controls (CSI) are controls too; U+00A0 on is text */
+	av_grub_sanitize("a\xc2\x9b"
+			 "2Jb\xc2\xa0",
+			 buf, sizeof(buf));
+	CHECK_STR(buf, "a 2Jb\xc2\xa0");
 }
 
 static void word_fn(FILE *f, const void *arg)

@@ -410,3 +410,111 @@ AV_TEST(hostfacts_untraceable_root_noted)
 	CHECK(!any_contains(m->notes, m->nnotes, "mountinfo"));
 	av_machine_free(m);
 }
+
+/* Ten dm devices each listing all ten as parts: every device is visited once. */
+AV_TEST_T(hostfacts_dense_stack_visited_once, 60)
+{
+	const char *r = desktop();
+	struct av_pci_addr out[8];
+	struct av_ctx ctx;
+
+	tu_write(tu_fmt("%s/proc/self/mountinfo", r),
+		 "22 1 253:0 / / rw,relatime - ext4 /dev/mapper/vg-root rw\n");
+	tu_symlink("../../devices/virtual/block/dm-0", tu_fmt("%s/sys/dev/block/253:0", r));
+	for (int i = 0; i < 10; i++) {
+		tu_symlink(tu_fmt("../../devices/virtual/block/dm-%d", i),
+			   tu_fmt("%s/sys/class/block/dm-%d", r, i));
+		for (int k = 0; k < 10; k++)
+			tu_mkdirs(
+			    tu_fmt("%s/sys/devices/virtual/block/dm-%d/slaves/dm-%d", r, i, k));
+	}
+	/* one of them also sits on a real disk */
+	tu_mkdirs(tu_fmt("%s/sys/devices/virtual/block/dm-9/slaves/sda2", r));
+	tu_symlink("../../devices/pci0000:00/0000:00:01.2/0000:02:00.1/ata1/host0/target0:0:0/"
+		   "0:0:0:0/block/sda/sda2",
+		   tu_fmt("%s/sys/class/block/sda2", r));
+	CHECK_INT(av_ctx_init(&ctx, r), 0);
+	/* 10^8 paths when walked naively; a timeout here is the failure */
+	CHECK_INT(av_host_disk_devices(&ctx, out, 8), 1);
+	CHECK_INT(out[0].bus, 2);
+	CHECK_INT(out[0].func, 1);
+}
+
+/* Names the kernel never writes: "+5" is no group, an upper-case address no second device. */
+AV_TEST(machine_odd_sysfs_names_refused)
+{
+	const char *r = tu_tmpdir();
+	struct av_machine *m;
+
+	dev(r, "0000:0a:00.0", "10de", "1b81", "030000", 5, NULL);
+	tu_symlink("../../../bus/pci/devices/0000:0a:00.0",
+		   tu_fmt("%s/sys/bus/pci/devices/0000:0A:00.0", r));
+	tu_mkdirs(tu_fmt("%s/sys/kernel/iommu_groups/+5/devices", r));
+	tu_symlink("../../../../bus/pci/devices/0000:0a:00.0",
+		   tu_fmt("%s/sys/kernel/iommu_groups/+5/devices/0000:0a:00.0", r));
+	tu_mkdirs(tu_fmt("%s/sys/kernel/iommu_groups/ 5/devices", r));
+	m = load(r);
+	CHECK_INT(m->ndevs, 1);
+	CHECK_INT(m->ngroups, 1);
+	CHECK_INT(m->groups[0].id, 5);
+	CHECK_INT(m->groups[0].ndevs, 1);
+	av_machine_free(m);
+}
+
+/* Driver names reach the terminal clean; JSON stays strict UTF-8. */
+AV_TEST(list_driver_names_sanitized_and_json_strict)
+{
+	const char *r = tu_tmpdir();
+	char *prog = tu_prog("auto-vfio");
+	const char *argv[] = {prog, "--root", r, "--no-color", "list", NULL};
+	const char *aargv[] = {prog, "--root", r, "--no-color", "list", "--all", NULL};
+	const char *jargv[] = {prog, "--root", r, "list", "--json", NULL};
+	struct tu_result res;
+
+	dev(r, "0000:01:00.0", "10de", "1b81", "030000", 1, "evil\x1b]0;owned\x07\xc2\x9b");
+	dev(r, "0000:02:00.0", "10de", "1b81", "030000", 2,
+	    "bad\xed\xa0\x80\xe0\x80\xaf\xf4\x90\x80\x80");
+	/* the summary and the full view alike */
+	tu_run(&res, argv, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_NOT_CONTAINS(res.out, "\x1b");
+	CHECK_NOT_CONTAINS(res.out, "\x07");
+	CHECK_NOT_CONTAINS(res.out, "\xc2\x9b");
+	CHECK_CONTAINS(res.out, "evil ]0;owned\n");
+	tu_result_free(&res);
+	tu_run(&res, aargv, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_NOT_CONTAINS(res.out, "\x1b");
+	CHECK_NOT_CONTAINS(res.out, "\x07");
+	CHECK_NOT_CONTAINS(res.out, "\xc2\x9b");
+	CHECK_CONTAINS(res.out, "driver: evil?]0;owned??");
+	tu_result_free(&res);
+	tu_run(&res, jargv, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_NOT_CONTAINS(res.out, "\xed\xa0\x80");
+	CHECK_NOT_CONTAINS(res.out, "\xe0\x80\xaf");
+	CHECK_NOT_CONTAINS(res.out, "\xf4\x90");
+	CHECK_CONTAINS(res.out, "\"bad\xef\xbf\xbd");
+	tu_result_free(&res);
+}
+
+/* A NUL byte in an attribute is named as such, not as a character-set error. */
+AV_TEST(list_nul_in_attribute_named)
+{
+	const char *r = tu_tmpdir();
+	char *prog = tu_prog("auto-vfio");
+	const char *argv[] = {prog, "--root", r, "list", NULL};
+	struct tu_result res;
+	FILE *f;
+
+	dev(r, "0000:01:00.0", "10de", "1b81", "030000", 1, NULL);
+	dev(r, "0000:02:00.0", "10de", "1b81", "030000", 2, NULL);
+	f = fopen(tu_fmt("%s/sys/bus/pci/devices/0000:02:00.0/vendor", r), "w");
+	CHECK(f != NULL);
+	fwrite("0x10\0de\n", 1, 8, f);
+	fclose(f);
+	tu_run(&res, argv, NULL, NULL);
+	CHECK_INT(res.status, 0);
+	CHECK_CONTAINS(res.err, "0000:02:00.0/vendor: holds a NUL byte; device left out");
+	tu_result_free(&res);
+}

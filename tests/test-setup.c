@@ -128,6 +128,32 @@ AV_TEST(setup_static_writes_expected_files)
 	tu_result_free(&res);
 }
 
+/*
+ * The boot GPU (this machine's iGPU) to VMs: the firmware framebuffer must
+ * not be set up on it, so the drop-in carries the one parameter; a selection
+ * that leaves the boot GPU to the host leaves the command line as it was.
+ */
+AV_TEST(setup_static_boot_gpu_drops_firmware_framebuffer)
+{
+	char *r = machine();
+	struct tu_result res;
+	char *grub;
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "00:02.0", "--yes"), 0);
+	grub = tu_read(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r));
+	CHECK_CONTAINS(grub, "auto_vfio.bind=0000:00:02.0@8086:4680 "
+			     "initcall_blacklist=sysfb_init\"\n");
+	/* once */
+	CHECK(!strstr(strstr(grub, "initcall_blacklist=") + 1, "initcall_blacklist="));
+	CHECK_NOT_CONTAINS(grub, "video=");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 0);
+	grub = tu_read(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r));
+	CHECK_CONTAINS(grub, "auto_vfio.bind=0000:03:00.0@1002:73df,0000:03:00.1@1002:ab28\"\n");
+	CHECK_NOT_CONTAINS(grub, "initcall_blacklist");
+	tu_result_free(&res);
+}
+
 AV_TEST(setup_twice_then_uninstall_exact)
 {
 	char *r = machine(), *orig = digest(r), *after1;
@@ -292,6 +318,11 @@ AV_TEST_T(setup_faults_at_every_step, 300)
 				return;
 			}
 			CHECK_MSG(st != 0, "fault %s did not fail setup", fault);
+			/* a failure is rolled back whole: no orphan copy, no manifest, no directory
+			 */
+			if (!kill)
+				CHECK_MSG(strcmp(digest(r), orig) == 0, "%s left:\n%s", fault,
+					  digest(r));
 			/* old or new, never torn: the drop-in is either absent or whole */
 			char *g = tu_read(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r));
 
@@ -763,5 +794,245 @@ AV_TEST(setup_multiboot_checks_the_entries)
 	CHECK_INT(
 	    RUN(&res, r, some, "setup", "--multiboot", "--select", "03:00.0,04:00.0", "--yes"), 0);
 	CHECK_CONTAINS(res.out, "Done.");
+	tu_result_free(&res);
+}
+
+/* A machine whose files carry owners and modes of their own, with the extras' files. */
+static char *machine_with_extras(void)
+{
+	char *r = machine();
+	char *qemu = tu_fmt("%s/etc/libvirt/qemu.conf", r);
+
+	tu_write(tu_fmt("%s/proc/meminfo", r), "MemTotal:       32768000 kB\n");
+	tu_write(qemu, tu_read(tu_fmt("%s/tests/data/qemu.conf", tu_srcdir())));
+	CHECK_INT(chown(qemu, 64055, 108), 0);
+	CHECK_INT(chmod(qemu, 0600), 0);
+	tu_write(tu_fmt("%s/etc/default/zramswap", r),
+		 tu_read(tu_fmt("%s/tests/data/zramswap", tu_srcdir())));
+	tu_write(tu_fmt("%s/var/lib/dpkg/status", r),
+		 "Package: zram-tools\nStatus: install ok installed\nVersion: 0.3.3.1-1.1\n");
+	tu_mkdirs(tu_fmt("%s/dev/input", r));
+	tu_symlink("../event3", tu_fmt("%s/dev/input/by-id/usb-Cherry_Keyboard-event-kbd", r));
+	return r;
+}
+
+#define SETUP_ALL                                                                                  \
+	"setup", "--static", "--select", "03:00.0", "--hugepages=2M", "--evdev", "--zram", "--yes"
+
+/*
+ * Kill setup at every disk step, then uninstall; kill uninstall at every
+ * step, then uninstall again; kill a second setup over a first one. Every
+ * time the last uninstall exits 0 and the tree is the one before the first
+ * setup, byte for byte, modes and owners included.
+ */
+AV_TEST_T(setup_uninstall_kill_sweep, 900)
+{
+	unsigned kills[4] = {0};
+
+	for (int phase = 0; phase < 4; phase++) {
+		for (unsigned at = 1;; at++) {
+			char *r = machine_with_extras(), *orig = digest(r);
+			char *fault = tu_fmt("AUTO_VFIO_FAULT=%u:kill", at);
+			const char *env[] = {fault, NULL};
+			struct tu_result res;
+			bool killed;
+			int st;
+
+			if (phase == 0) {
+				st = RUN(&res, r, env, SETUP_ALL);
+			} else if (phase == 1) {
+				CHECK_INT(RUN(&res, r, NULL, SETUP_ALL), 0);
+				tu_result_free(&res);
+				st = RUN(&res, r, env, "uninstall");
+			} else if (phase == 2) {
+				CHECK_INT(RUN(&res, r, NULL, SETUP_ALL), 0);
+				tu_result_free(&res);
+				st = RUN(&res, r, env, "setup", "--multiboot", "--select",
+					 "03:00.0,04:00.0", "--hugepages=2M", "--yes");
+			} else {
+				/* a host-tuning command on its own, then its own undo */
+				CHECK_INT(
+				    RUN(&res, r, NULL, "hugepages", "--size", "2M", "--no-update"),
+				    0);
+				tu_result_free(&res);
+				st = RUN(&res, r, env, "evdev", "--apply", "--no-restart");
+			}
+			tu_result_free(&res);
+			CHECK_MSG(st == 0 || st == 128 + SIGKILL, "phase %d, %s: status %d", phase,
+				  fault, st);
+			killed = st != 0;
+			st = RUN(&res, r, NULL, "uninstall");
+			CHECK_MSG(st == 0, "phase %d, after %s: uninstall exits %d: %s", phase,
+				  fault, st, res.err);
+			tu_result_free(&res);
+			CHECK_MSG(strcmp(digest(r), orig) == 0,
+				  "phase %d: not restored after %s:\n%s\nexpected\n%s", phase,
+				  fault, digest(r), orig);
+			if (!killed)
+				break; /* past the last step */
+			kills[phase]++;
+			CHECK(at < 200);
+		}
+	}
+	printf("kill sweep: setup %u, uninstall %u, setup over setup %u, evdev %u kill points\n",
+	       kills[0], kills[1], kills[2], kills[3]);
+}
+
+/* setup, an edit, uninstall, twice: the first kept copy stays, the second gets a new name. */
+AV_TEST(uninstall_never_overwrites_a_kept_copy)
+{
+	char *r = machine(), *conf = tu_fmt("%s/etc/auto-vfio.conf", r);
+	struct tu_result res;
+
+	for (int round = 0; round < 2; round++) {
+		CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 0);
+		tu_result_free(&res);
+		tu_write(conf, round ? "second edit\n" : "first edit\n");
+		CHECK_INT(RUN(&res, r, NULL, "uninstall"), 0);
+		/* files, not the directories made for them */
+		CHECK_CONTAINS(res.out, "Restoring 3 files:");
+		CHECK_CONTAINS(res.out, round ? "/etc/auto-vfio.conf.auto-vfio-saved.1\n"
+					      : "/etc/auto-vfio.conf.auto-vfio-saved\n");
+		tu_result_free(&res);
+	}
+	CHECK_STR(tu_read(tu_fmt("%s.auto-vfio-saved", conf)), "first edit\n");
+	CHECK_STR(tu_read(tu_fmt("%s.auto-vfio-saved.1", conf)), "second edit\n");
+}
+
+/* A crafted manifest cannot reach outside the root, by '..' or by a symlinked directory. */
+AV_TEST(uninstall_refuses_paths_leaving_the_root)
+{
+	char *r = machine(), *outside = tu_fmt("%s/outside", tu_tmpdir());
+	char *man = tu_fmt("%s/var/lib/auto-vfio/manifest", r);
+	struct tu_result res;
+
+	tu_write(tu_fmt("%s/victim", outside), "precious\n");
+	tu_symlink(outside, tu_fmt("%s/etc/elsewhere", r));
+	tu_write(man, "# auto-vfio\nversion 2\n"
+		      "file /etc/../../outside/victim created 0000000000000001 0000000000000000\n"
+		      "end\n");
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 7);
+	CHECK_CONTAINS(res.err, "manifest:3:");
+	CHECK_CONTAINS(res.err, "'..'");
+	tu_result_free(&res);
+	tu_write(man, "# auto-vfio\nversion 2\n"
+		      "file /etc/elsewhere/victim created 0000000000000001 0000000000000000\n"
+		      "end\n");
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 7);
+	CHECK_CONTAINS(res.err, "manifest:3:");
+	CHECK_CONTAINS(res.err, "/etc/elsewhere is a symlink that leaves");
+	tu_result_free(&res);
+	CHECK_STR(tu_read(tu_fmt("%s/victim", outside)), "precious\n");
+}
+
+/* Damaged manifests: refused with exit 7; --salvage restores what is intact. */
+AV_TEST(uninstall_damaged_manifest_refused_then_salvaged)
+{
+	char *r = machine(), *orig = digest(r);
+	char *man = tu_fmt("%s/var/lib/auto-vfio/manifest", r), *good, *cut;
+	struct tu_result res;
+
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 0);
+	tu_result_free(&res);
+	good = tu_read(man);
+	/* empty, header-less, cut short: each refused, nothing changes */
+	tu_write(man, "");
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 7);
+	CHECK_CONTAINS(res.err, "manifest:0: is empty");
+	CHECK_CONTAINS(res.err, "--salvage");
+	tu_result_free(&res);
+	tu_write(man, strstr(good, "version 2\n") + strlen("version 2\n"));
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 7);
+	CHECK_CONTAINS(res.err, "before the header");
+	tu_result_free(&res);
+	cut = tu_fmt("%s", good);
+	cut[strlen(cut) - strlen("end\n") - 10] = '\0';
+	tu_write(man, cut);
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 7);
+	CHECK_CONTAINS(res.err, "cut short");
+	tu_result_free(&res);
+	CHECK(tu_exists(tu_fmt("%s/etc/auto-vfio.conf", r)));
+	/* setup refuses too */
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 7);
+	tu_result_free(&res);
+
+	/* header-less but whole: salvage restores every entry */
+	tu_write(man, strstr(good, "version 2\n") + strlen("version 2\n"));
+	CHECK_INT(RUN(&res, r, NULL, "uninstall", "--salvage"), 0);
+	CHECK_STR(digest(r), orig);
+	tu_result_free(&res);
+
+	/* cut short: the intact entries come back, the cut one is named and kept for reading */
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 0);
+	tu_result_free(&res);
+	tu_write(man, cut);
+	CHECK_INT(RUN(&res, r, NULL, "uninstall", "--salvage"), 1);
+	CHECK_CONTAINS(res.err, "cut short");
+	CHECK_CONTAINS(res.err, "manifest.damaged");
+	CHECK_STR(tu_read(tu_fmt("%s/var/lib/auto-vfio/manifest.damaged", r)), cut);
+	CHECK(!tu_exists(man));
+	CHECK(!tu_exists(tu_fmt("%s/etc/auto-vfio.conf", r)));
+	tu_result_free(&res);
+}
+
+/* Disabling a foreign setup is one transaction: a failure at any step leaves every file. */
+AV_TEST_T(setup_disable_foreign_all_or_nothing, 300)
+{
+	unsigned failed = 0;
+
+	for (unsigned at = 1; at < 100; at++) {
+		char *r = machine(), *orig;
+		char *fault = tu_fmt("AUTO_VFIO_FAULT=%u:ENOSPC", at);
+		const char *env[] = {fault, NULL};
+		struct tu_result res;
+		int st;
+
+		tu_write(tu_fmt("%s/etc/default/grub", r),
+			 "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet vfio-pci.ids=1002:67ff\"\n");
+		tu_write(tu_fmt("%s/etc/modprobe.d/vfio.conf", r),
+			 "options vfio-pci ids=1002:67ff\n");
+		tu_write(tu_fmt("%s/etc/initramfs-tools/modules", r), "vfio_pci\n");
+		orig = digest(r);
+		st = RUN(&res, r, env, "setup", "--static", "--select", "03:00.0", "--yes",
+			 "--disable-foreign");
+		tu_result_free(&res);
+		if (st == 0)
+			break;
+		CHECK_INT(st, 1);
+		CHECK_MSG(strcmp(digest(r), orig) == 0, "%s left a part done", fault);
+		failed++;
+	}
+	/* three files, each with a record, a copy and the file itself */
+	CHECK(failed > 9);
+}
+
+/* A user's own file under auto-vfio's drop-in name is never replaced. */
+AV_TEST(setup_refuses_foreign_dropin)
+{
+	char *r = machine(), *orig;
+	struct tu_result res;
+
+	tu_write(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", r),
+		 "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT mitigations=off\"\n");
+	orig = digest(r);
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 5);
+	CHECK_CONTAINS(res.err, "/etc/default/grub.d/auto-vfio.cfg exists and was not written by "
+				"auto-vfio");
+	CHECK_CONTAINS(res.err, "Move its settings");
+	CHECK_STR(digest(r), orig);
+	tu_result_free(&res);
+}
+
+/* A symlinked target is refused with a message that says why. */
+AV_TEST(setup_symlinked_target_named)
+{
+	char *r = machine();
+	struct tu_result res;
+
+	tu_write(tu_fmt("%s/etc/elsewhere.conf", r), "x\n");
+	tu_symlink("../elsewhere.conf", tu_fmt("%s/etc/modprobe.d/auto-vfio.conf", r));
+	CHECK_INT(SETUP(&res, r, "--static", "--select", "03:00.0", "--yes"), 1);
+	CHECK_CONTAINS(res.err, "/etc/modprobe.d/auto-vfio.conf is a symbolic link: auto-vfio "
+				"does not write through links");
 	tu_result_free(&res);
 }

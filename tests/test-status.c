@@ -312,6 +312,36 @@ AV_TEST(status_framebuffer_over_selected_gpu)
 	tu_result_free(&res);
 }
 
+/* Which fix: the boot lacked the parameter, or the kernel ignored it. */
+AV_TEST(status_framebuffer_fix_follows_the_command_line)
+{
+	struct tu_result res;
+	char *r;
+
+	need_tools();
+	r = machine(&(struct opts){.bootfb = true});
+	CHECK_INT(status(&res, r, true), 1);
+	CHECK_CONTAINS(res.out, "\"check\": \"framebuffer\", \"severity\": \"problem\"");
+	CHECK_CONTAINS(res.out, "this boot lacks initcall_blacklist=sysfb_init, which the static "
+				"setup adds: run 'auto-vfio setup --static' again, then reboot");
+	tu_result_free(&res);
+	r = machine(&(struct opts){.bootfb = true, .mode = "multiboot"});
+	CHECK_INT(status(&res, r, false), 1);
+	CHECK_CONTAINS(res.out, "every entry passing the boot GPU carries: run update-grub");
+	tu_result_free(&res);
+	r = machine(&(struct opts){
+	    .bootfb = true,
+	    .cmdline_extra = "intel_iommu=on iommu=pt auto_vfio.bind=0000:01:00.0@10de:1b81 "
+			     "initcall_blacklist=sysfb_init"});
+	tu_mkdirs(tu_fmt("%s/sys/bus/platform/drivers/efi-framebuffer/efi-framebuffer.0", r));
+	CHECK_INT(status(&res, r, false), 1);
+	CHECK_CONTAINS(res.out, "the kernel ignored initcall_blacklist=sysfb_init");
+	CHECK_CONTAINS(res.out,
+		       "echo efi-framebuffer.0 > /sys/bus/platform/drivers/efi-framebuffer/unbind");
+	CHECK_NOT_CONTAINS(res.out, "this boot lacks");
+	tu_result_free(&res);
+}
+
 AV_TEST(status_reset_bug_warns_only)
 {
 	struct tu_result res;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what a target needs with apt-get, only when something is missing.
-# Usage: deps.sh SET...   (build, check, deb, qemu, bench)
+# Usage: deps.sh SET...   (build, check, deb, qemu, bench, fuzz)
 #
 # Each set is what its target needs and no more; none replaces a package the
 # machine's boot depends on, except qemu and bench, whose guests need
@@ -16,10 +16,12 @@ check="patch pciutils kmod grub-common cpio zstd xz-utils"
 # The Debian package (make deb); dpkg-buildpackage wants build-essential.
 deb="build-essential dpkg-dev debhelper fakeroot"
 # The QEMU tests (make qemu-check): the guests, their initramfs and disks;
-# busybox-static because the guests' root has no shared libraries; lintian
-# checks the package they install, bash-completion runs its completion.
-qemu="qemu-system-x86 qemu-utils busybox-static initramfs-tools kmod cpio grub-pc-bin grub-common grub2-common xorriso mtools fdisk e2fsprogs util-linux zstd lintian bash-completion"
+# OVMF for the UEFI guests; busybox-static because the guests' root has no
+# shared libraries; lintian checks the package they install, bash-completion
+# runs its completion.
+qemu="qemu-system-x86 qemu-utils ovmf busybox-static initramfs-tools kmod cpio grub-pc-bin grub-common grub2-common xorriso mtools fdisk e2fsprogs util-linux zstd lintian bash-completion"
 bench="pciutils busybox-static"
+fuzz="clang libclang-rt-dev" # libFuzzer and the sanitizers' runtimes
 
 want=""
 for set in "${@:-build}"; do
@@ -29,7 +31,8 @@ for set in "${@:-build}"; do
 	deb) want="$want $build $deb" ;;
 	qemu) want="$want $build $deb $qemu" ;;
 	bench) want="$want $build $deb $qemu $bench" ;; # the binder and GRUB benchmarks boot guests, make disks
-	*) echo "deps.sh: unknown set '$set' (build, check, deb, qemu, bench)" >&2; exit 2 ;;
+	fuzz) want="$want $build $fuzz" ;;
+	*) echo "deps.sh: unknown set '$set' (build, check, deb, qemu, bench, fuzz)" >&2; exit 2 ;;
 	esac
 done
 

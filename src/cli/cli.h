@@ -20,6 +20,7 @@ enum {
 	AV_EXIT_REFUSED = 4,  /* selection refused: unknown, unsafe, or stale devices */
 	AV_EXIT_FOREIGN = 5,  /* a VFIO setup auto-vfio did not make is in the way */
 	AV_EXIT_ROLLBACK = 6, /* update-initramfs or update-grub failed: rolled back */
+	AV_EXIT_DAMAGED = 7,  /* the manifest is damaged: nothing changed (uninstall --salvage) */
 };
 
 struct av_cli;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "utf8.h"
 #include "pciclass.h"
 #include "picker.h"
 
@@ -81,11 +82,24 @@ static void print_json(FILE *f, const struct av_machine *m)
 	fputs("}\n", f);
 }
 
-/* Device names are the database's text: keep control characters off the terminal. */
+/*
+ * Device and driver names are outside text: keep control characters (C0,
+ * DEL, C1 such as CSI) and broken UTF-8 off the terminal.
+ */
 static void put_clean(FILE *f, const char *s)
 {
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = av_utf8_len(p);
+
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
+		    (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+			fputc('?', f);
+			p += n ? n : 1;
+			continue;
+		}
+		fwrite(p, 1, n, f);
+		p += n;
+	}
 }
 
 static void print_dev(FILE *f, const struct av_cli *cli, const struct av_machine *m,
@@ -100,7 +114,8 @@ static void print_dev(FILE *f, const struct av_cli *cli, const struct av_machine
 	fprintf(f, " [%04x:%04x]", d->vendor, d->device);
 	if (d->revision > 0) /* as lspci: revision 0 goes unsaid */
 		fprintf(f, " (rev %02x)", d->revision);
-	fprintf(f, "  driver: %s", d->driver[0] ? d->driver : "none");
+	fputs("  driver: ", f);
+	put_clean(f, d->driver[0] ? d->driver : "none");
 	if (d->boot_vga)
 		fprintf(f, "  %s[boot VGA]%s", av_color(cli, AV_BOLD), av_color(cli, AV_RESET));
 	if (d->companion_of != AV_NONE)

@@ -155,6 +155,7 @@ static int parse_select(const char *list, struct av_pci_addr *addrs, size_t *n)
  */
 static int handle_foreign(struct setup *s, int *exit_code)
 {
+	struct av_txn *txn = NULL;
 	struct av_findings fs;
 	size_t nfile = 0;
 	int err, rc;
@@ -206,6 +207,8 @@ static int handle_foreign(struct setup *s, int *exit_code)
 		*exit_code = AV_EXIT_FOREIGN;
 		return 1;
 	}
+	/* one transaction: every file disabled, or none */
+	err = av_txn_begin(&s->cli->ctx, &s->cli->fault, 0, &txn);
 	for (size_t i = 0; i < fs.n && !err; i++) {
 		const struct av_finding *f = &fs.f[i];
 		struct av_file cur;
@@ -222,23 +225,34 @@ static int handle_foreign(struct setup *s, int *exit_code)
 		if (err < 0 || !cur.exists)
 			continue;
 		text = av_detect_disable(cur.data, &fs, f->path);
-		if (text)
-			err = av_manifest_write(&s->cli->ctx, &s->cli->fault, &s->man, f->path,
-						text, strlen(text), cur.mode, &changed);
-		if (!err && text)
+		if (!text)
+			err = -ENOMEM;
+		else
+			err = av_txn_write(txn, f->path, text, strlen(text), cur.mode, &changed);
+		if (!err)
 			printf("Disabled the entries in %s%s\n", s->cli->ctx.root, f->path);
+		else
+			fprintf(stderr, "%s: %s%s: %s\n", s->cli->prog, s->cli->ctx.root, f->path,
+				strerror(-err));
 		free(text);
 		av_file_release(&cur);
 	}
 	av_findings_release(&fs);
-	if (err < 0) {
-		fprintf(stderr, "%s: cannot disable the existing setup: %s\n", s->cli->prog,
-			strerror(-err));
-		*exit_code = AV_EXIT_FAIL;
+	if (!err && !s->no_update &&
+	    (av_cli_update(s->cli, AV_UPDATE_INITRAMFS) < 0 ||
+	     av_cli_update(s->cli, AV_UPDATE_GRUB) < 0)) {
+		av_txn_rollback(txn);
+		fprintf(stderr, "%s: every file is back as it was before\n", s->cli->prog);
+		*exit_code = AV_EXIT_ROLLBACK;
 		return 1;
 	}
-	if (!s->no_update && (av_cli_update(s->cli, AV_UPDATE_INITRAMFS) < 0 ||
-			      av_cli_update(s->cli, AV_UPDATE_GRUB) < 0)) {
+	if (!err)
+		err = av_txn_commit(txn);
+	else if (txn)
+		av_txn_rollback(txn);
+	if (err < 0) {
+		fprintf(stderr, "%s: cannot disable the existing setup (%s): nothing was changed\n",
+			s->cli->prog, strerror(-err));
 		*exit_code = AV_EXIT_FAIL;
 		return 1;
 	}
@@ -347,7 +361,7 @@ static int ask_extras(struct setup *s)
 
 static void add_file(struct av_plan *plan, const char *path, char *data, mode_t mode)
 {
-	if (plan->n < sizeof(plan->f) / sizeof(plan->f[0]))
+	if (plan->n < AV_PLAN_MAX)
 		plan->f[plan->n++] =
 		    (struct av_plan_file){.path = path, .data = data, .mode = mode};
 	else
@@ -417,7 +431,7 @@ static int plan_extras(struct setup *s, struct av_plan *plan)
 			 conf.exists ? conf.mode : 0644);
 		av_file_release(&conf);
 	}
-	for (size_t i = 3; i < plan->n; i++)
+	for (size_t i = AV_PLAN_OWN; i < plan->n; i++)
 		if (!plan->f[i].data)
 			return -ENOMEM;
 	return 0;
@@ -457,62 +471,18 @@ static int plan_kernel_cmdline(struct setup *s, const struct av_config *cfg, str
 static void restart_services(struct setup *s, const struct av_plan *plan, const bool *changed)
 {
 	static const char *const libvirt[] = AV_LIBVIRT_UNITS;
+	enum av_zram_tool zram = av_zram_detect(&s->cli->ctx);
 
-	for (size_t i = 3; i < plan->n; i++) {
+	/* the hugepages drop-in is read at the next boot: nothing to restart */
+	for (size_t i = AV_PLAN_OWN; i < plan->n; i++) {
 		if (!changed[i])
 			continue;
 		if (strcmp(plan->f[i].path, AV_QEMU_CONF) == 0)
 			for (size_t u = 0; u < sizeof(libvirt) / sizeof(libvirt[0]); u++)
 				av_cli_restart_service(s->cli, libvirt[u]);
-		else if (strcmp(plan->f[i].path, AV_HUGEPAGES_DROPIN) != 0)
-			av_cli_restart_service(s->cli,
-					       av_zram_service(av_zram_detect(&s->cli->ctx)));
-	}
-}
-
-struct change {
-	const struct av_plan_file *pf;
-	struct av_file before;
-	bool differs;
-};
-
-static void rollback(struct setup *s, struct change *ch, size_t n, const struct av_file *man_before,
-		     const struct av_manifest *man_prev)
-{
-	const struct av_ctx *ctx = &s->cli->ctx;
-
-	for (size_t i = 0; i < n; i++) {
-		if (!ch[i].differs)
-			continue;
-		if (ch[i].before.exists)
-			av_file_replace(ctx, NULL, ch[i].pf->path, ch[i].before.data,
-					ch[i].before.len, ch[i].before.mode, ch[i].before.uid,
-					ch[i].before.gid);
-		else
-			av_file_remove(ctx, NULL, ch[i].pf->path);
-	}
-	/* originals saved by this run go with it */
-	for (size_t i = 0; i < s->man.n; i++) {
-		char sp[64];
-
-		if (s->man.e[i].created || s->man.e[i].dir ||
-		    av_manifest_find(man_prev, s->man.e[i].path))
-			continue;
-		snprintf(sp, sizeof(sp), AV_STATE_DIR "/saved/%u", s->man.e[i].saved);
-		av_file_remove(ctx, NULL, sp);
-	}
-	if (man_before->exists)
-		av_file_replace(ctx, NULL, AV_MANIFEST_PATH, man_before->data, man_before->len,
-				man_before->mode, man_before->uid, man_before->gid);
-	else
-		av_file_remove(ctx, NULL, AV_MANIFEST_PATH);
-	/* directories this run made, deepest first */
-	for (size_t i = s->man.n; i-- > 0;) {
-		char full[PATH_MAX];
-
-		if (s->man.e[i].dir && !av_manifest_find(man_prev, s->man.e[i].path) &&
-		    av_path(ctx, full, sizeof(full), "%s", s->man.e[i].path) == 0)
-			rmdir(full);
+		else if (zram != AV_ZRAM_NONE &&
+			 strcmp(plan->f[i].path, av_zram_conf_path(zram)) == 0)
+			av_cli_restart_service(s->cli, av_zram_service(zram));
 	}
 }
 
@@ -535,30 +505,37 @@ static int grub_entries(const struct setup *s)
 static int apply(struct setup *s, const struct av_plan *plan)
 {
 	const struct av_ctx *ctx = &s->cli->ctx;
-	struct change ch[8] = {0};
-	struct av_file man_before = {0};
-	struct av_manifest man_prev = {0};
+	struct av_file before[AV_PLAN_MAX] = {0};
+	bool differs[AV_PLAN_MAX] = {0}, done[AV_PLAN_MAX] = {0};
+	struct av_txn *txn = NULL;
 	size_t nchanged = 0;
-	bool done[8] = {0};
 	int err = 0, rc = AV_EXIT_OK;
 	bool initramfs_done = false;
 
 	for (size_t i = 0; i < plan->n && !err; i++) {
-		ch[i].pf = &plan->f[i];
-		err = av_file_read(ctx, plan->f[i].path, &ch[i].before);
-		if (err < 0) {
+		err = av_file_read(ctx, plan->f[i].path, &before[i]);
+		if (err == -ELOOP)
+			fprintf(stderr,
+				"%s: %s%s is a symbolic link: auto-vfio does not write through "
+				"links; put the file itself there (or remove the link) and run "
+				"again\n",
+				s->cli->prog, ctx->root, plan->f[i].path);
+		else if (err < 0)
 			fprintf(stderr, "%s: %s%s: %s\n", s->cli->prog, ctx->root, plan->f[i].path,
 				strerror(-err));
+		if (err < 0)
 			break;
+		if (av_plan_check_dropin(ctx, &s->man, plan->f[i].path, &before[i]) < 0) {
+			rc = AV_EXIT_FOREIGN;
+			goto out;
 		}
 		if (plan->f[i].data)
-			ch[i].differs =
-			    !ch[i].before.exists || strlen(plan->f[i].data) != ch[i].before.len ||
-			    memcmp(plan->f[i].data, ch[i].before.data, ch[i].before.len);
+			differs[i] = !before[i].exists ||
+				     strlen(plan->f[i].data) != before[i].len ||
+				     memcmp(plan->f[i].data, before[i].data, before[i].len);
 		else
-			ch[i].differs =
-			    ch[i].before.exists && av_manifest_find(&s->man, plan->f[i].path);
-		nchanged += ch[i].differs;
+			differs[i] = before[i].exists && av_manifest_find(&s->man, plan->f[i].path);
+		nchanged += differs[i];
 	}
 	if (err < 0) {
 		rc = AV_EXIT_FAIL;
@@ -573,9 +550,9 @@ static int apply(struct setup *s, const struct av_plan *plan)
 	for (size_t i = 0; i < plan->n; i++) {
 		char *d;
 
-		if (!ch[i].differs)
+		if (!differs[i])
 			continue;
-		d = av_unified_diff(plan->f[i].path, ch[i].before.exists ? ch[i].before.data : NULL,
+		d = av_unified_diff(plan->f[i].path, before[i].exists ? before[i].data : NULL,
 				    plan->f[i].data);
 		fputs(d ? d : "(no memory for the diff)\n", stdout);
 		free(d);
@@ -597,30 +574,26 @@ static int apply(struct setup *s, const struct av_plan *plan)
 		}
 	}
 
-	/* What to go back to when the updates fail. */
-	err = av_file_read(ctx, AV_MANIFEST_PATH, &man_before);
-	if (!err)
-		err = av_manifest_load(ctx, &man_prev);
+	/* one transaction: every file, and the updates, or nothing */
+	err = av_txn_begin(ctx, &s->cli->fault, 0, &txn);
 	for (size_t i = 0; i < plan->n && !err; i++) {
 		bool changed;
 
-		if (!ch[i].differs)
+		if (!differs[i])
 			continue;
 		done[i] = true;
 		if (plan->f[i].data)
-			err = av_manifest_write(ctx, &s->cli->fault, &s->man, plan->f[i].path,
-						plan->f[i].data, strlen(plan->f[i].data),
-						plan->f[i].mode, &changed);
+			err = av_txn_write(txn, plan->f[i].path, plan->f[i].data,
+					   strlen(plan->f[i].data), plan->f[i].mode, &changed);
 		else
-			err =
-			    av_manifest_restore_path(ctx, &s->cli->fault, &s->man, plan->f[i].path,
-						     av_cli_report_restore, s->cli);
+			err = av_txn_restore(txn, plan->f[i].path, av_cli_report_restore, s->cli);
 		if (err < 0)
 			fprintf(stderr, "%s: %s%s: %s\n", s->cli->prog, ctx->root, plan->f[i].path,
 				strerror(-err));
 	}
 	if (err < 0) {
-		rollback(s, ch, plan->n, &man_before, &man_prev);
+		if (txn)
+			av_txn_rollback(txn);
 		fprintf(stderr, "%s: nothing was changed\n", s->cli->prog);
 		rc = AV_EXIT_FAIL;
 		goto out;
@@ -631,7 +604,7 @@ static int apply(struct setup *s, const struct av_plan *plan)
 		if (!err)
 			err = av_cli_update(s->cli, AV_UPDATE_GRUB);
 		if (err < 0) {
-			rollback(s, ch, plan->n, &man_before, &man_prev);
+			av_txn_rollback(txn);
 			fprintf(stderr, "%s: every file is back as it was before this setup\n",
 				s->cli->prog);
 			/* the images were rebuilt from the new files: build them again */
@@ -648,6 +621,15 @@ static int apply(struct setup *s, const struct av_plan *plan)
 		printf("Not run (--no-update): %s; %s\n",
 		       av_cli_update_cmd(s->cli, AV_UPDATE_INITRAMFS),
 		       av_cli_update_cmd(s->cli, AV_UPDATE_GRUB));
+	}
+	err = av_txn_commit(txn);
+	if (err < 0) {
+		fprintf(stderr,
+			"%s: %s%s: %s; the files are in place, 'auto-vfio uninstall' removes "
+			"them\n",
+			s->cli->prog, ctx->root, AV_MANIFEST_PATH, strerror(-err));
+		rc = AV_EXIT_FAIL;
+		goto out;
 	}
 	restart_services(s, plan, done);
 	if (s->mode == AV_MODE_MULTIBOOT && !s->no_update && s->bc.loader == AV_LOADER_GRUB &&
@@ -669,9 +651,7 @@ static int apply(struct setup *s, const struct av_plan *plan)
 					   : "");
 out:
 	for (size_t i = 0; i < plan->n; i++)
-		av_file_release(&ch[i].before);
-	av_file_release(&man_before);
-	av_manifest_release(&man_prev);
+		av_file_release(&before[i]);
 	return rc;
 }
 
@@ -874,7 +854,15 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 	if (!s.m)
 		return AV_EXIT_FAIL;
 	rc = AV_EXIT_FAIL;
-	if (av_manifest_load(&cli->ctx, &s.man) < 0)
+	err = av_manifest_load(&cli->ctx, &s.man);
+	if (err == -EBADMSG) {
+		fprintf(stderr,
+			"%s: %s%s is damaged (see above): nothing was changed; see 'auto-vfio "
+			"uninstall --salvage'\n",
+			cli->prog, cli->ctx.root, AV_MANIFEST_PATH);
+		rc = AV_EXIT_DAMAGED;
+	}
+	if (err < 0)
 		goto out;
 	err = av_config_load(&cli->ctx, &s.old_cfg);
 	s.have_old_cfg = err == 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* auto-vfio uninstall: every file back as it was, then the boot files rebuilt. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +36,15 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"no-update", no_argument, NULL, 'U'},
+	    {"salvage", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct av_manifest m;
-	bool no_update = false;
+	const struct av_manifest *m;
+	struct av_txn *txn;
+	bool no_update = false, salvage = false;
+	size_t files;
+	unsigned refused;
 	int c, err;
 
 	optind = 1;
@@ -48,8 +53,11 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 		case 'U':
 			no_update = true;
 			break;
+		case 'S':
+			salvage = true;
+			break;
 		case 'h':
-			printf("Usage: %s uninstall [--no-update]\n", cli->prog);
+			printf("Usage: %s uninstall [--no-update] [--salvage]\n", cli->prog);
 			return AV_EXIT_OK;
 		default:
 			return AV_EXIT_USAGE;
@@ -60,39 +68,56 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 			argv[optind]);
 		return AV_EXIT_USAGE;
 	}
-	if (av_manifest_load(&cli->ctx, &m) < 0)
-		return AV_EXIT_FAIL;
-	/* what a setup killed mid-write left behind */
-	av_file_clean_temps(&cli->ctx, AV_MANIFEST_PATH);
-	for (size_t i = 0; i < m.n; i++)
-		if (!m.e[i].dir)
-			av_file_clean_temps(&cli->ctx, m.e[i].path);
-	for (unsigned n = 1; n <= m.next_saved; n++) {
-		char sp[64];
-
-		snprintf(sp, sizeof(sp), AV_STATE_DIR "/saved/%u", n);
-		av_file_clean_temps(&cli->ctx, sp);
+	err = av_txn_begin(&cli->ctx, &cli->fault, salvage ? AV_TXN_SALVAGE : 0, &txn);
+	if (err == -EBADMSG) {
+		fprintf(stderr,
+			"%s: %s%s is damaged (see above): nothing was changed. 'auto-vfio "
+			"uninstall --salvage' restores the entries that are intact and keeps the "
+			"rest in %s%s\n",
+			cli->prog, cli->ctx.root, AV_MANIFEST_PATH, cli->ctx.root,
+			AV_MANIFEST_DAMAGED);
+		return AV_EXIT_DAMAGED;
 	}
-	if (m.n == 0) {
-		char dir[PATH_MAX];
-
-		/* a setup killed before its first record may leave our empty state directory */
-		if (av_path(&cli->ctx, dir, sizeof(dir), AV_STATE_DIR "/saved") == 0)
-			rmdir(dir);
-		if (av_path(&cli->ctx, dir, sizeof(dir), AV_STATE_DIR) == 0)
-			rmdir(dir);
+	if (err < 0)
+		return AV_EXIT_FAIL;
+	m = av_txn_manifest(txn);
+	if (m->refused)
+		fprintf(stderr,
+			"%s: %u line%s of the manifest refused (see above): a copy of it is in "
+			"%s%s; the intact entries are restored\n",
+			cli->prog, m->refused, m->refused == 1 ? "" : "s", cli->ctx.root,
+			AV_MANIFEST_DAMAGED);
+	files = av_manifest_files(m);
+	refused = m->refused;
+	if (files == 0) {
+		/* also what a run killed before its first record left */
+		av_txn_commit(txn);
+		if (refused) {
+			fprintf(stderr, "%s: no intact entry; look at the refused lines in %s%s\n",
+				cli->prog, cli->ctx.root, AV_MANIFEST_DAMAGED);
+			return AV_EXIT_FAIL;
+		}
 		printf("auto-vfio changed no files here: nothing to uninstall.\n");
-		av_manifest_release(&m);
 		return AV_EXIT_OK;
 	}
-	printf("Restoring %zu file%s:\n", m.n, m.n == 1 ? "" : "s");
-	err = av_manifest_restore(&cli->ctx, &cli->fault, &m, av_cli_report_restore, cli);
-	av_manifest_release(&m);
+	printf("Restoring %zu file%s:\n", files, files == 1 ? "" : "s");
+	err = av_txn_restore_all(txn, av_cli_report_restore, cli);
+	c = av_txn_commit(txn);
+	if (!err)
+		err = c;
 	if (err < 0) {
 		fprintf(stderr,
 			"%s: some files could not be restored (%s); they stay listed in %s%s, "
 			"run uninstall again\n",
 			cli->prog, strerror(-err), cli->ctx.root, AV_MANIFEST_PATH);
+		return AV_EXIT_FAIL;
+	}
+	if (refused) {
+		/* the refused lines' files may still hold auto-vfio's changes: not done */
+		fprintf(stderr,
+			"%s: the intact entries are restored; look at the refused lines in %s%s "
+			"and undo those changes by hand\n",
+			cli->prog, cli->ctx.root, AV_MANIFEST_DAMAGED);
 		return AV_EXIT_FAIL;
 	}
 	{

@@ -29,22 +29,24 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
 {
 	const struct av_ctx *ctx = &cli->ctx;
 	struct av_file cur, orig = {0};
-	struct av_manifest man;
+	struct av_txn *txn;
+	const struct av_manifest *man;
 	const struct av_manifest_entry *e;
 	const char *after;
 	char *diff;
 	int err;
 
 	*changed = false;
-	err = av_manifest_load(ctx, &man);
+	err = av_txn_begin(ctx, &cli->fault, 0, &txn);
 	if (err < 0)
 		return err;
+	man = av_txn_manifest(txn);
 	err = av_file_read(ctx, path, &cur);
 	if (err < 0) {
 		fprintf(stderr, "%s: %s%s: %s\n", cli->prog, ctx->root, path, strerror(-err));
 		goto out;
 	}
-	e = av_manifest_find(&man, path);
+	e = av_manifest_find(man, path);
 	after = data;
 	if (!data) {
 		if (!e) {
@@ -53,11 +55,14 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
 			goto out;
 		}
 		if (!e->created) {
-			char sp[64];
+			char sp[AV_SAVED_PATH_LEN];
 
-			snprintf(sp, sizeof(sp), AV_STATE_DIR "/saved/%u", e->saved);
+			av_manifest_saved_path(sp, sizeof(sp), e->saved);
 			err = av_file_read(ctx, sp, &orig);
-			if (err < 0 || !orig.exists) {
+			if (!err && !orig.exists && e->has_orig && cur.exists &&
+			    cur.len == e->orig_len && av_hash(cur.data, cur.len) == e->orig_hash)
+				orig = (struct av_file){.exists = true, .data = strdup(cur.data)};
+			if (err < 0 || !orig.exists || !orig.data) {
 				fprintf(stderr, "%s: %s%s: the saved original is missing\n",
 					cli->prog, ctx->root, sp);
 				err = err < 0 ? err : -ENOENT;
@@ -74,6 +79,8 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
 	if (!*diff) {
 		printf("%s%s: already as wanted, nothing to change.\n", ctx->root, path);
 		free(diff);
+		if (!data) /* given back by a run that did not finish: finish it */
+			err = av_txn_restore(txn, path, av_cli_report_restore, cli);
 		goto out;
 	}
 	printf("%s %s%s:\n%s", dry_run ? "Would change" : "Changing", ctx->root, path, diff);
@@ -81,20 +88,9 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
 	if (dry_run)
 		goto out;
 	if (data)
-		err = av_manifest_write(ctx, &cli->fault, &man, path, data, strlen(data), mode,
-					changed);
+		err = av_txn_write(txn, path, data, strlen(data), mode, changed);
 	else
-		err = av_manifest_restore_path(ctx, &cli->fault, &man, path, av_cli_report_restore,
-					       cli);
-	if (!err && !data) {
-		bool files = false;
-
-		for (size_t i = 0; i < man.n; i++)
-			files |= !man.e[i].dir;
-		/* the last file given back: the manifest and the directories we made go too */
-		if (!files)
-			err = av_manifest_restore(ctx, &cli->fault, &man, NULL, NULL);
-	}
+		err = av_txn_restore(txn, path, av_cli_report_restore, cli);
 	if (err < 0)
 		fprintf(stderr, "%s: %s%s: %s (nothing was changed)\n", cli->prog, ctx->root, path,
 			strerror(-err));
@@ -103,7 +99,15 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
 out:
 	av_file_release(&cur);
 	av_file_release(&orig);
-	av_manifest_release(&man);
+	if (err < 0) {
+		av_txn_rollback(txn);
+	} else {
+		/* the last file given back takes the manifest and our directories along */
+		err = av_txn_commit(txn);
+		if (err < 0)
+			fprintf(stderr, "%s: %s%s: %s\n", cli->prog, ctx->root, AV_MANIFEST_PATH,
+				strerror(-err));
+	}
 	return err;
 }
 

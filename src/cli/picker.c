@@ -227,15 +227,15 @@ void av_cand_print(FILE *f, const struct av_cli *cli, const struct av_machine *m
 		   const struct av_cand *c, int number, char mark)
 {
 	const struct av_dev *d = &m->devs[c->lead];
-	char num[16] = "", name[NAME_COLS + 1], line[LINE_COLS];
+	char num[16] = "", name[NAME_COLS + 1], line[LINE_COLS], drv[sizeof(d->driver)];
 
 	if (number > 0)
 		snprintf(num, sizeof(num), "%d", number);
 	else if (number < 0)
 		snprintf(num, sizeof(num), "-");
 	display_name(d, true, name, sizeof(name));
-	fprintf(f, "%c%3s  %-7s  %-*s  %s", mark, num, short_addr(d), NAME_COLS, name,
-		d->driver[0] ? d->driver : "no driver");
+	av_grub_sanitize(d->driver[0] ? d->driver : "no driver", drv, sizeof(drv));
+	fprintf(f, "%c%3s  %-7s  %-*s  %s", mark, num, short_addr(d), NAME_COLS, name, drv);
 	if (d->boot_vga)
 		fprintf(f, "  %s[boot VGA]%s", av_color(cli, AV_BOLD), av_color(cli, AV_RESET));
 	fputc('\n', f);

@@ -7,7 +7,8 @@
  * Each entry boots exactly as 10_linux's advanced entry for that kernel:
  * its body is copied from 10_linux's part of the grub.cfg being written when
  * there is one, and built the way the installed 10_linux builds it otherwise.
- * Only the IOMMU parameters and one auto_vfio.bind= are added.
+ * Only the IOMMU parameters and one auto_vfio.bind= are added, and
+ * AV_BOOTFB_PARAM where the entry passes the boot VGA device.
  *
  * Ids: the newest kernel's entries are auto-vfio-host-<DDDD:BB:DD.F> and
  * auto-vfio-headless, so GRUB_DEFAULT or a saved default survives kernel
@@ -484,8 +485,11 @@ static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, 
 	if (err < 0)
 		return err;
 	err = -ENOMEM;
-	if (asprintf(&extra, "%s%s%s%s", e->params[0] ? " " : "", e->params, bind[0] ? " " : "",
-		     bind) < 0) {
+	/* only a passed boot GPU loses the firmware console (README: Binding at boot) */
+	if (asprintf(&extra, "%s%s%s%s%s", e->params[0] ? " " : "", e->params, bind[0] ? " " : "",
+		     bind,
+		     bind[0] && av_entries_passes_boot_vga(m, e->p, keep) ? " " AV_BOOTFB_PARAM
+									  : "") < 0) {
 		extra = NULL;
 		goto out;
 	}
@@ -574,12 +578,38 @@ static void kernel_order(const struct emitter *e, struct av_kernel *k, size_t nk
 	}
 }
 
-/* A GPU the host kept in the last grub.cfg (@data: that file) has an entry id naming it. */
-static bool was_host(void *data, const char *address)
+/*
+ * Was @addr the boot VGA device when the last grub.cfg @last was written?
+ * Its entry keeping @addr was then the one without AV_BOOTFB_PARAM while
+ * others carried it: that parameter goes only where the boot GPU is passed.
+ */
+static bool last_boot_vga(const char *last, const char *addr)
+{
+	char id[64];
+	const char *p, *line, *eol;
+
+	if (!strstr(last, " " AV_BOOTFB_PARAM))
+		return false;
+	snprintf(id, sizeof(id), "-host-%s' {", addr);
+	p = strstr(last, id);
+	line = p ? strstr(p, "\tlinux\t") : NULL;
+	if (!line)
+		return false;
+	eol = strchr(line, '\n');
+	p = strstr(line, " " AV_BOOTFB_PARAM);
+	return !p || (eol && p > eol);
+}
+
+/*
+ * A GPU the host kept in the last grub.cfg (@data: that file) has an entry id
+ * naming it; the boot VGA device's entry is the one without AV_BOOTFB_PARAM.
+ */
+static bool was_host(void *data, const char *address, bool *boot_vga)
 {
 	const struct av_file *last = data;
 	char id[64];
 
+	*boot_vga = last->exists && last_boot_vga(last->data, address);
 	if (!last->exists)
 		return false;
 	snprintf(id, sizeof(id), "-host-%s' {", address);

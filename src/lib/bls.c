@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bls.h"
+#include "cmdline.h"
 #include "entries.h"
 #include "fileops.h"
 #include "plan.h"
@@ -247,8 +248,11 @@ struct was_host_data {
 	const char *dir;
 };
 
-/* A kept GPU of earlier entries has an entry naming it (':' as '-'). */
-static bool was_host(void *data, const char *address)
+/*
+ * A kept GPU of earlier entries has an entry naming it (':' as '-'); the boot
+ * VGA device's is the one without AV_BOOTFB_PARAM while others carry it.
+ */
+static bool was_host(void *data, const char *address, bool *boot_vga)
 {
 	const struct was_host_data *w = data;
 	struct dirent **list;
@@ -256,16 +260,37 @@ static bool was_host(void *data, const char *address)
 	bool found = false;
 	int n = scandir(w->dir, &list, NULL, alphasort);
 
+	bool others_bootfb = false, own_bootfb = false;
+
 	snprintf(want, sizeof(want), OURS "host-%s.conf", address);
 	for (char *c = want; *c; c++)
 		if (*c == ':')
 			*c = '-';
 	for (int i = 0; i < n; i++) {
-		found = found || has_suffix(list[i]->d_name, want);
+		const char *nm = list[i]->d_name;
+		bool mine = has_suffix(nm, want);
+
+		if (ours(nm)) {
+			char path[PATH_MAX];
+			struct av_file f = {0};
+			struct av_ctx rc = {0};
+
+			snprintf(path, sizeof(path), "%s/%s", w->dir, nm);
+			if (av_file_read(&rc, path, &f) == 0 && f.exists &&
+			    strstr(f.data, " " AV_BOOTFB_PARAM)) {
+				if (mine)
+					own_bootfb = true;
+				else
+					others_bootfb = true;
+			}
+			av_file_release(&f);
+		}
+		found = found || mine;
 		free(list[i]);
 	}
 	if (n >= 0)
 		free(list);
+	*boot_vga = found && others_bootfb && !own_bootfb;
 	return found;
 }
 

@@ -15,6 +15,14 @@
 #include "ctx.h"
 #include "pciaddr.h"
 
+/*
+ * What a boot that passes the boot VGA device carries besides its selectors:
+ * sysfb never registers the firmware framebuffer (efifb, or simplefb and
+ * simpledrm's BOOTFB), so nothing of it sits in that GPU's BARs when
+ * vfio-pci takes it and a VM maps them. One word, so it is easy to spot.
+ */
+#define AV_BOOTFB_PARAM "initcall_blacklist=sysfb_init"
+
 #define AV_MAX_SEL 64
 /* "dddd:bb:dd.f@vvvv:dddd" plus NUL */
 #define AV_SEL_LEN 23

@@ -226,6 +226,15 @@ int av_entries_bind(const struct av_machine *m, const struct av_entries *p, size
 	return 0;
 }
 
+bool av_entries_passes_boot_vga(const struct av_machine *m, const struct av_entries *p, size_t keep)
+{
+	for (size_t u = 0; u < p->nunits; u++)
+		if (u != keep &&
+		    av_machine_groups_take_boot_vga(m, p->units[u].groups, p->units[u].ngroups))
+			return true;
+	return false;
+}
+
 /* Does the word @w occur in the blank-separated @line? */
 static bool has_word(const char *line, const char *w, size_t wlen)
 {
@@ -300,9 +309,14 @@ int av_entries_config_machine(const struct av_config *cfg, const struct av_machi
 		d->device = sel->device;
 		d->class = ld ? ld->class : 0;
 		d->cls = ld ? ld->cls : 0;
-		if (!ld && was_host && was_host(data, d->address)) {
-			d->class = 0x030000;
-			d->cls = 0x0300;
+		{
+			bool bv = false;
+
+			if (!ld && was_host && was_host(data, d->address, &bv)) {
+				d->class = 0x030000;
+				d->cls = 0x0300;
+			}
+			d->boot_vga = ld ? ld->boot_vga : bv;
 		}
 		d->revision = -1;
 		d->group = (int)n;
@@ -323,6 +337,8 @@ int av_entries_config_machine(const struct av_config *cfg, const struct av_machi
 	qsort(m->devs, n, sizeof(*m->devs), addr_cmp_dev);
 	m->ndevs = n;
 	for (size_t i = 0; i < n; i++) {
+		if (m->devs[i].boot_vga && m->boot_vga == AV_NONE)
+			m->boot_vga = i;
 		m->devs[i].group = (int)i;
 		m->devs[i].group_idx = i;
 		m->groups[i].id = (int)i;

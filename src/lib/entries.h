@@ -59,9 +59,14 @@ void av_entries_iommu_params(const struct av_ctx *ctx, const struct av_config *c
 /*
  * Is the device at @address (DDDD:BB:DD.F) a GPU the host kept in the entries
  * written last time? Lets the model from the config alone keep its entries
- * when sysfs does not show the device.
+ * when sysfs does not show the device. *@boot_vga: was it the boot VGA device
+ * then (its entries carried AV_BOOTFB_PARAM where it was passed)?
  */
-typedef bool (*av_entries_was_host_fn)(void *data, const char *address);
+typedef bool (*av_entries_was_host_fn)(void *data, const char *address, bool *boot_vga);
+
+/* Does the entry that keeps unit @keep (AV_NONE: headless) pass the boot VGA device? */
+bool av_entries_passes_boot_vga(const struct av_machine *m, const struct av_entries *p,
+				size_t keep);
 
 /*
  * Without live IOMMU groups (a chroot, recovery, the IOMMU off) the config is

@@ -148,11 +148,34 @@ static unsigned line_of(const char *text, const char *p)
 	return n;
 }
 
-/* Start of the line "cgroup_device_acl = [" (after @comment, when given), or NULL. */
+/* "cgroup_device_acl = [" at @p (blanks allowed around '='): the '[' or NULL. */
+static const char *setting_at(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncmp(p, "cgroup_device_acl", 17) != 0)
+		return NULL;
+	p += 17;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '=')
+		return NULL;
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '[' ? p : NULL;
+}
+
+/*
+ * Start of the line holding "cgroup_device_acl = [" (after '#', when
+ * @commented), or NULL. libvirt also takes several settings on one line,
+ * separated by ';' ("user = \"root\"; cgroup_device_acl = [ ... ]").
+ */
 static const char *find_setting(const char *text, bool commented, const char **bracket)
 {
 	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
 		const char *p = l;
+		bool quoted = false;
 
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -160,23 +183,19 @@ static const char *find_setting(const char *text, bool commented, const char **b
 			if (*p != '#')
 				continue;
 			p++;
-			while (*p == ' ' || *p == '\t')
-				p++;
 		}
-		if (strncmp(p, "cgroup_device_acl", 17) != 0)
+		if ((*bracket = setting_at(p)))
+			return l;
+		if (commented)
 			continue;
-		p += 17;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '=')
-			continue;
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '[')
-			continue;
-		*bracket = p;
-		return l;
+		for (; *p && *p != '\n'; p++) {
+			if (*p == '"')
+				quoted = !quoted;
+			else if (*p == '#' && !quoted)
+				break;
+			else if (*p == ';' && !quoted && (*bracket = setting_at(p + 1)))
+				return l;
+		}
 	}
 	return NULL;
 }

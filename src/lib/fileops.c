@@ -190,8 +190,8 @@ void av_file_clean_temps(const struct av_ctx *ctx, const char *abspath)
 	closedir(d);
 }
 
-int av_file_replace(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
-		    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
+static int replace(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
+		   const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid, bool exact)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 16], dir[PATH_MAX];
 	struct stat st;
@@ -211,9 +211,11 @@ int av_file_replace(const struct av_ctx *ctx, struct av_fault *fault, const char
 			return -ELOOP;
 		if (!S_ISREG(st.st_mode))
 			return -EINVAL;
-		mode = st.st_mode & 07777;
-		uid = st.st_uid;
-		gid = st.st_gid;
+		if (!exact) {
+			mode = st.st_mode & 07777;
+			uid = st.st_uid;
+			gid = st.st_gid;
+		}
 	} else if (errno != ENOENT) {
 		return -errno;
 	} else {
@@ -252,6 +254,18 @@ int av_file_replace(const struct av_ctx *ctx, struct av_fault *fault, const char
 	}
 	err = step(fault);
 	return err ? err : sync_dir(dir);
+}
+
+int av_file_replace(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
+		    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
+{
+	return replace(ctx, fault, abspath, data, len, mode, uid, gid, false);
+}
+
+int av_file_put(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
+		const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
+{
+	return replace(ctx, fault, abspath, data, len, mode, uid, gid, true);
 }
 
 int av_file_remove(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath)

@@ -53,6 +53,13 @@ int av_file_replace(const struct av_ctx *ctx, struct av_fault *fault, const char
 		    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
 
 /*
+ * Like av_file_replace(), but the file ends with exactly @mode, @uid and
+ * @gid even when it exists: how an original is put back.
+ */
+int av_file_put(const struct av_ctx *ctx, struct av_fault *fault, const char *abspath,
+		const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
+
+/*
  * Remove temporary files a replacement of @abspath left behind when the
  * process died mid-way (".NAME.avXXXXXX" beside it). Never fails.
  */

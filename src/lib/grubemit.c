@@ -4,38 +4,11 @@
 #include <string.h>
 
 #include "grubemit.h"
+#include "utf8.h"
 
 static int stream_status(FILE *f)
 {
 	return ferror(f) ? -EIO : 0;
-}
-
-/* Length of the valid UTF-8 sequence at @s (1-4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned cp;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
 }
 
 size_t av_grub_sanitize(const char *in, char *out, size_t size)
@@ -47,12 +20,14 @@ size_t av_grub_sanitize(const char *in, char *out, size_t size)
 	if (!size)
 		return 0;
 	while (*s) {
-		size_t n = utf8_len(s), adv = n ? n : 1;
+		size_t n = av_utf8_len(s), adv = n ? n : 1;
 		const char *piece = (const char *)s;
 
-		if (n == 1 && (*s < 0x20 || *s == 0x7f || *s == ' ')) {
+		/* C0, DEL and C1 (U+0080..U+009F, e.g. CSI) are controls too */
+		if ((n == 1 && (*s < 0x20 || *s == 0x7f || *s == ' ')) ||
+		    (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)) {
 			blank = true;
-			s++;
+			s += n;
 			continue;
 		}
 		if (n == 0) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,11 @@
 #include "hostfacts.h"
 #include "sysfs.h"
 
-/* dm and md devices stack on others; bound the walk against loops. */
-#define MAX_DEPTH 8
+/*
+ * dm and md devices stack on others. Each device is visited once (no loop,
+ * no repeated sub-stack); the depth bound only guards the C stack.
+ */
+#define MAX_DEPTH 64
 
 static int add_addr(struct av_pci_addr *out, size_t max, size_t *n, const struct av_pci_addr *a)
 {
@@ -66,9 +70,38 @@ struct stack_kind {
 static const struct stack_kind block_kind = {"block", "/slaves", ""};
 static const struct stack_kind net_kind = {"net", "", "lower_"};
 
-static int stacked_pci(const struct av_ctx *ctx, const struct stack_kind *k, const char *name,
-		       struct av_pci_addr *out, size_t max, size_t *n, int depth)
+/* One walk down a stack: each device is visited once, however many list it. */
+struct walk {
+	const struct av_ctx *ctx;
+	const struct stack_kind *k;
+	struct av_pci_addr *out;
+	size_t max, *n;
+	char **seen;
+	size_t nseen;
+};
+
+/* false when @name was visited already (or there is no memory to remember it) */
+static bool first_visit(struct walk *w, const char *name)
 {
+	char **ns;
+
+	for (size_t i = 0; i < w->nseen; i++)
+		if (strcmp(w->seen[i], name) == 0)
+			return false;
+	ns = realloc(w->seen, (w->nseen + 1) * sizeof(*ns));
+	if (!ns)
+		return false;
+	w->seen = ns;
+	w->seen[w->nseen] = strdup(name);
+	if (!w->seen[w->nseen])
+		return false;
+	w->nseen++;
+	return true;
+}
+
+static int walk_down(struct walk *w, const char *name, int depth)
+{
+	const struct stack_kind *k = w->k;
 	size_t plen = strlen(k->prefix);
 	char path[PATH_MAX], link[PATH_MAX];
 	struct av_pci_addr a;
@@ -78,14 +111,17 @@ static int stacked_pci(const struct av_ctx *ctx, const struct stack_kind *k, con
 
 	if (depth > MAX_DEPTH || strchr(name, '/'))
 		return -ELOOP;
-	if (av_path(ctx, path, sizeof(path), "/sys/class/%s/%s%s", k->class, name, k->subdir) < 0)
+	if (!first_visit(w, name))
+		return 0;
+	if (av_path(w->ctx, path, sizeof(path), "/sys/class/%s/%s%s", k->class, name, k->subdir) <
+	    0)
 		return -ENAMETOOLONG;
 	dir = opendir(path);
 	while (dir && (de = readdir(dir))) {
 		if (de->d_name[0] == '.' || strncmp(de->d_name, k->prefix, plen) != 0)
 			continue;
 		stacked = 1;
-		if (stacked_pci(ctx, k, de->d_name + plen, out, max, n, depth + 1) == -E2BIG) {
+		if (walk_down(w, de->d_name + plen, depth + 1) == -E2BIG) {
 			closedir(dir);
 			return -E2BIG;
 		}
@@ -95,10 +131,22 @@ static int stacked_pci(const struct av_ctx *ctx, const struct stack_kind *k, con
 	if (stacked)
 		return 0;
 	snprintf(link, sizeof(link), "/sys/class/%s/%s", k->class, name);
-	err = nearest_pci_in_link(ctx, link, &a);
+	err = nearest_pci_in_link(w->ctx, link, &a);
 	if (err <= 0)
 		return err;
-	return add_addr(out, max, n, &a);
+	return add_addr(w->out, w->max, w->n, &a);
+}
+
+static int stacked_pci(const struct av_ctx *ctx, const struct stack_kind *k, const char *name,
+		       struct av_pci_addr *out, size_t max, size_t *n)
+{
+	struct walk w = {.ctx = ctx, .k = k, .out = out, .max = max, .n = n};
+	int err = walk_down(&w, name, 0);
+
+	for (size_t i = 0; i < w.nseen; i++)
+		free(w.seen[i]);
+	free(w.seen);
+	return err;
 }
 
 /* Name of the block device behind "maj:min", via sys/dev/block. */
@@ -147,7 +195,7 @@ int av_host_disk_devices(const struct av_ctx *ctx, struct av_pci_addr *out, size
 				continue;
 			strcpy(name, base);
 		}
-		if (stacked_pci(ctx, &block_kind, name, out, max, &n, 0) == -E2BIG)
+		if (stacked_pci(ctx, &block_kind, name, out, max, &n) == -E2BIG)
 			break;
 	}
 	free(line);
@@ -187,6 +235,6 @@ int av_host_route_devices(const struct av_ctx *ctx, struct av_pci_addr *out, siz
 		snprintf(ifname, ifname_size, "%s", iface);
 	if (!iface[0])
 		return 0;
-	stacked_pci(ctx, &net_kind, iface, out, max, &n, 0);
+	stacked_pci(ctx, &net_kind, iface, out, max, &n);
 	return (int)n;
 }

@@ -7,6 +7,7 @@
  * broken device costs only itself and is named.
  */
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -129,6 +130,19 @@ struct av_group *av_machine_group(const struct av_machine *m, int id)
 	return bsearch(&key, m->groups, m->ngroups, sizeof(*m->groups), group_cmp);
 }
 
+bool av_machine_groups_take_boot_vga(const struct av_machine *m, const size_t *groups, size_t n)
+{
+	size_t g;
+
+	if (m->boot_vga == AV_NONE)
+		return false;
+	g = m->devs[m->boot_vga].group_idx;
+	for (size_t i = 0; g != AV_NONE && i < n; i++)
+		if (groups[i] == g)
+			return true;
+	return false;
+}
+
 /* setjmp() sits in small functions so no local is live across a longjmp. */
 static const char *lookup_guarded(struct pci_access *pacc, char *buf, int size, int flags,
 				  unsigned a, unsigned b)
@@ -185,6 +199,20 @@ static int read_optional_hex(const struct av_ctx *ctx, const char *addr, const c
 }
 
 /* One device: 0 when filled, -EINVAL when it must be left out (already logged). */
+/*
+ * A sysfs name in the kernel's own form (domain, lower-case hex): another
+ * spelling of the same address would list one device twice.
+ */
+static bool kernel_addr(const char *name, struct av_pci_addr *a)
+{
+	char canon[AV_ADDR_LEN];
+
+	if (av_pci_addr_parse(name, false, a) < 0)
+		return false;
+	av_pci_addr_format(a, canon);
+	return strcmp(canon, name) == 0;
+}
+
 static int load_dev(const struct av_ctx *ctx, const char *name, struct av_dev *d)
 {
 	static const char *const required[] = {"vendor", "device", "class"};
@@ -197,7 +225,7 @@ static int load_dev(const struct av_ctx *ctx, const char *name, struct av_dev *d
 	d->group_idx = AV_NONE;
 	d->companion_of = AV_NONE;
 	d->revision = -1;
-	if (av_pci_addr_parse(name, false, &d->addr) < 0) {
+	if (!kernel_addr(name, &d->addr)) {
 		av_warn(ctx, "%s/sys/bus/pci/devices/%s: not a PCI address, ignored", ctx->root,
 			name);
 		return -EINVAL;
@@ -209,6 +237,7 @@ static int load_dev(const struct av_ctx *ctx, const char *name, struct av_dev *d
 			av_warn(ctx, "%s/sys/bus/pci/devices/%s/%s: %s; device left out", ctx->root,
 				name, required[i],
 				err == -EINVAL || err >= 0 ? "not a hex number in range"
+				: err == -EILSEQ	   ? "holds a NUL byte"
 							   : strerror(-err));
 			return -EINVAL;
 		}
@@ -230,7 +259,7 @@ static int load_dev(const struct av_ctx *ctx, const char *name, struct av_dev *d
 		char *end;
 		long g = strtol(buf, &end, 10);
 
-		if (*buf && !*end && g >= 0 && g < 1L << 30)
+		if (isdigit((unsigned char)*buf) && !*end && g >= 0 && g < 1L << 30)
 			d->group = (int)g;
 	}
 
@@ -345,7 +374,8 @@ static int load_groups(const struct av_ctx *ctx, struct av_machine *m)
 		if (de->d_name[0] == '.')
 			continue;
 		id = strtol(de->d_name, &end, 10);
-		if (*end || id < 0 || id >= 1L << 30) {
+		/* the kernel's names are bare digits: "+5" or " 5" are not group 5 */
+		if (!isdigit((unsigned char)de->d_name[0]) || *end || id < 0 || id >= 1L << 30) {
 			av_warn(ctx, "%s/%s: not an IOMMU group number, ignored", path, de->d_name);
 			continue;
 		}
@@ -366,7 +396,7 @@ static int load_groups(const struct av_ctx *ctx, struct av_machine *m)
 
 			if (e->d_name[0] == '.')
 				continue;
-			if (av_pci_addr_parse(e->d_name, false, &a) < 0) {
+			if (!kernel_addr(e->d_name, &a)) {
 				av_warn(ctx, "%s/%s: not a PCI address, ignored", dpath, e->d_name);
 				continue;
 			}

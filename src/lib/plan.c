@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugepages.h"
 #include "kmodutil.h"
 #include "pciclass.h"
 #include "plan.h"
@@ -99,9 +100,8 @@ int av_resolve(const struct av_ctx *ctx, const struct av_machine *m,
 
 		if (d->gpu && !taken)
 			host_display = true;
-		if (d->boot_vga && taken)
-			takes_boot_vga = true;
 	}
+	takes_boot_vga = av_machine_groups_take_boot_vga(m, out->groups, out->ngroups);
 	if (static_mode && takes_boot_vga && !host_display) {
 		av_log(ctx, force ? AV_LOG_WARNING : AV_LOG_ERR,
 		       "the selection takes the boot VGA device and leaves the host no display");
@@ -352,6 +352,10 @@ static int grub_dropin(const struct av_machine *m, const struct av_config *cfg,
 			fprintf(f, "%s%s", i ? "," : "", sb);
 		}
 	}
+	/* however vfio-pci takes it (selectors or IDs), its BARs must be free */
+	if (cfg->mode == AV_MODE_STATIC &&
+	    av_machine_groups_take_boot_vga(m, r->groups, r->ngroups))
+		fputs(" " AV_BOOTFB_PARAM, f);
 	fputs("\"\n", f);
 	/* an id without a kernel version: it survives kernel upgrades */
 	if (cfg->mode == AV_MODE_MULTIBOOT && cfg->boot_default[0])
@@ -379,7 +383,7 @@ int av_plan_build(const struct av_ctx *ctx, const struct av_machine *m, const st
 	out->f[0] = (struct av_plan_file){.path = AV_CONFIG_PATH, .mode = 0644};
 	out->f[1] = (struct av_plan_file){.path = AV_GRUB_DROPIN, .mode = 0644};
 	out->f[2] = (struct av_plan_file){.path = AV_MODPROBE_DROPIN, .mode = 0644};
-	out->n = 3;
+	out->n = AV_PLAN_OWN;
 	err = av_config_format(cfg, &out->f[0].data);
 	if (!err && cfg->mode != AV_MODE_NONE) {
 		err = grub_dropin(m, cfg, &r, static_ids, &out->f[1].data);
@@ -391,4 +395,23 @@ int av_plan_build(const struct av_ctx *ctx, const struct av_machine *m, const st
 	if (err < 0)
 		av_plan_release(out);
 	return err;
+}
+
+int av_plan_check_dropin(const struct av_ctx *ctx, const struct av_manifest *man, const char *path,
+			 const struct av_file *cur)
+{
+	static const char *const ours[] = {AV_GRUB_DROPIN, AV_MODPROBE_DROPIN, AV_HUGEPAGES_DROPIN};
+	bool dropin = false;
+
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		dropin |= strcmp(path, ours[i]) == 0;
+	if (!dropin || !cur->exists || av_manifest_find(man, path) ||
+	    strncmp(cur->data, AV_DROPIN_HEADER, strlen(AV_DROPIN_HEADER)) == 0)
+		return 0;
+	av_err(ctx,
+	       "%s%s exists and was not written by auto-vfio (its first line is not auto-vfio's "
+	       "header): it is not replaced. Move its settings to a file of another name in the "
+	       "same directory, remove it, and run again",
+	       ctx->root, path);
+	return -EEXIST;
 }

@@ -13,7 +13,9 @@
 
 #include "config.h"
 #include "ctx.h"
+#include "fileops.h"
 #include "machine.h"
+#include "manifest.h"
 
 struct kmod_ctx;
 
@@ -55,9 +57,13 @@ struct av_plan_file {
 	mode_t mode;
 };
 
+/* setup's own files come first in a plan: configuration, GRUB drop-in, modprobe drop-in */
+#define AV_PLAN_OWN 3
+#define AV_PLAN_MAX 8
+
 struct av_plan {
 	size_t n;
-	struct av_plan_file f[8]; /* setup's own files, then the extras */
+	struct av_plan_file f[AV_PLAN_MAX]; /* setup's own files, then the extras */
 };
 
 /*
@@ -69,5 +75,13 @@ struct av_plan {
 int av_plan_build(const struct av_ctx *ctx, const struct av_machine *m, const struct av_config *cfg,
 		  struct kmod_ctx *kctx, bool static_ids, struct av_plan *out);
 void av_plan_release(struct av_plan *p);
+
+/*
+ * A drop-in auto-vfio writes whole (@path one of its names) that exists,
+ * is not in @man and lacks auto-vfio's header: someone else's file, never
+ * replaced. -EEXIST (logged, with the way out) or 0.
+ */
+int av_plan_check_dropin(const struct av_ctx *ctx, const struct av_manifest *man, const char *path,
+			 const struct av_file *cur);
 
 #endif

@@ -570,8 +570,11 @@ static int iomem_fb(const struct av_ctx *ctx, const struct range *bars, size_t n
 	return found ? 1 : any_addr ? 0 : -1;
 }
 
-/* A platform framebuffer driver with a device bound: where iomem cannot tell. */
-static bool platform_fb(const struct av_ctx *ctx, char *name, size_t size)
+/*
+ * A platform framebuffer driver with a device bound (its name in @name, the
+ * driver's in *@drv): where iomem cannot tell, and what to unbind.
+ */
+static bool platform_fb(const struct av_ctx *ctx, char *name, size_t size, const char **drv)
 {
 	static const char *const drivers[] = {"simple-framebuffer", "efi-framebuffer",
 					      "vesa-framebuffer"};
@@ -589,6 +592,7 @@ static bool platform_fb(const struct av_ctx *ctx, char *name, size_t size)
 			if (strncmp(de->d_name, drivers[i], strlen(drivers[i])) == 0 &&
 			    strchr(de->d_name, '.')) {
 				snprintf(name, size, "%s", de->d_name);
+				*drv = drivers[i];
 				closedir(d);
 				return true;
 			}
@@ -598,11 +602,18 @@ static bool platform_fb(const struct av_ctx *ctx, char *name, size_t size)
 	return false;
 }
 
+/*
+ * A boot that passes the boot VGA device carries AV_BOOTFB_PARAM, so no
+ * firmware framebuffer should ever be set up over a passed GPU: one there is
+ * a fault, and the fix depends on whether the parameter was on this boot.
+ */
 static void check_framebuffer(struct coll *c, const struct av_dev *d)
 {
 	struct range bars[6];
 	size_t nbars = 0;
-	char path[PATH_MAX], name[300];
+	char path[PATH_MAX], name[300], pname[300], fix[768];
+	const char *drv = NULL;
+	bool have_pdev;
 	FILE *f;
 	int r;
 
@@ -618,15 +629,35 @@ static void check_framebuffer(struct coll *c, const struct av_dev *d)
 		fclose(f);
 	}
 	r = nbars ? iomem_fb(c->ctx, bars, nbars, name, sizeof(name)) : -1;
-	if (r < 0 && d->boot_vga && platform_fb(c->ctx, name, sizeof(name)))
+	have_pdev = d->boot_vga && platform_fb(c->ctx, pname, sizeof(pname), &drv);
+	if (r < 0 && have_pdev) {
+		snprintf(name, sizeof(name), "%s", pname);
 		r = 1;
-	if (r == 1)
-		add(c, AV_STATUS_PROBLEM, "framebuffer", d->address,
-		    "add initcall_blacklist=sysfb_init video=efifb:off to this entry's kernel "
-		    "parameters, or make another GPU primary in the firmware setup",
-		    "the firmware framebuffer %s still holds the memory of GPU %s: a VM "
-		    "cannot use it cleanly",
-		    name, d->address);
+	}
+	if (r != 1)
+		return;
+	if (!cmdline_has(c->st->cmdline, AV_BOOTFB_PARAM))
+		snprintf(fix, sizeof(fix),
+			 "this boot lacks " AV_BOOTFB_PARAM ", which %s: %s, then reboot",
+			 c->st->cfg.mode == AV_MODE_STATIC
+			     ? "the static setup adds"
+			     : "every entry passing the boot GPU carries",
+			 c->st->cfg.mode == AV_MODE_STATIC ? "run 'auto-vfio setup --static' again"
+							   : "run update-grub");
+	else if (have_pdev)
+		snprintf(fix, sizeof(fix),
+			 "the kernel ignored " AV_BOOTFB_PARAM " (built without CONFIG_KALLSYMS?); "
+			 "before starting the VM: echo %s > /sys/bus/platform/drivers/%s/unbind",
+			 pname, drv);
+	else
+		snprintf(fix, sizeof(fix),
+			 "something other than sysfb set up %s despite " AV_BOOTFB_PARAM
+			 ": find its driver (dmesg | grep -i fb) and keep it from loading",
+			 name);
+	add(c, AV_STATUS_PROBLEM, "framebuffer", d->address, fix,
+	    "the firmware framebuffer %s still holds the memory of GPU %s: a VM cannot map "
+	    "its BARs (vfio-pci: \"BAR 0: can't reserve\")",
+	    name, d->address);
 }
 
 static void check_reset(struct coll *c, const struct av_dev *d)

@@ -286,13 +286,15 @@ static int digest_one(const char *path, const struct stat *st, int flag, struct 
 		t[n < 0 ? 0 : n] = '\0';
 		fprintf(digest_out, "%s link %s\n", rel, t);
 	} else if (S_ISDIR(st->st_mode)) {
-		fprintf(digest_out, "%s dir %o\n", rel, (unsigned)(st->st_mode & 07777));
+		fprintf(digest_out, "%s dir %o %u:%u\n", rel, (unsigned)(st->st_mode & 07777),
+			(unsigned)st->st_uid, (unsigned)st->st_gid);
 	} else {
 		char *c = tu_read(path);
 		size_t n = (size_t)st->st_size;
 
-		fprintf(digest_out, "%s file %o %zu %016llx\n", rel,
-			(unsigned)(st->st_mode & 07777), n, c ? fnv(c, n) : 0ULL);
+		fprintf(digest_out, "%s file %o %u:%u %zu %016llx\n", rel,
+			(unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid,
+			n, c ? fnv(c, n) : 0ULL);
 		free(c);
 	}
 	return 0;

@@ -48,7 +48,7 @@ char *tu_prog(const char *name);
 
 /*
  * A listing of everything under @dir (paths relative to it, type, mode,
- * size, a hash of the content or the link target), sorted: two listings
+ * owner, size, a hash of the content or the link target), sorted: two listings
  * are equal when the trees are equal byte for byte.
  */
 char *tu_tree_digest(const char *dir);
