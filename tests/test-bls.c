@@ -166,26 +166,52 @@ AV_TEST_T(bls_entries_per_kept_gpu_and_headless, 120)
 	CHECK_CONTAINS(host4, "version    " KVER "\n");
 }
 
-/* One engine: the GRUB generator's tokens for this machine are the BLS entries' tokens. */
-AV_TEST_T(bls_tokens_match_the_grub_entries, 120)
+/* What an entry adds after its IOMMU parameters: the bind token and what goes with it. */
+static char *bind_tail(const char *text)
 {
-	struct bls b = setup_bls(CONF_MULTI, "root=/dev/sda1 ro\n");
-	const char *grub[] = {tu_prog("auto-vfio-grub"), "--root", b.root, NULL};
+	const char *b = strstr(text, "auto_vfio.bind=");
+
+	CHECK(b);
+	return tu_fmt("%.*s\n", (int)strcspn(b, "\n"), b);
+}
+
+/*
+ * One engine: the GRUB generator's additions for this machine are the BLS
+ * entries' additions, with the boot VGA elsewhere (the iGPU) and on a
+ * selected GPU (then the entries passing it add initcall_blacklist=sysfb_init).
+ */
+AV_TEST_T(bls_entries_match_the_grub_entries, 120)
+{
 	const char *names[] = {"host-0000-03-00.0", "host-0000-04-00.0", "headless"};
-	struct tu_result res;
 
-	tu_write(tu_fmt("%s/boot/vmlinuz-" KVER, b.root), "kernel");
-	tu_write(tu_fmt("%s/boot/initrd.img-" KVER, b.root), "initrd");
-	tu_run(&res, grub, NULL, NULL);
-	CHECK_INT(res.status, 0);
-	CHECK_INT(kernel_install(&b, &(struct tu_result){0}, "add", KVER), 0);
-	for (size_t i = 0; i < 3; i++) {
-		char *e = entry(&b, tu_fmt("tok-" KVER "-auto-vfio-%s.conf", names[i]));
+	for (int round = 0; round < 2; round++) {
+		struct bls b = setup_bls(CONF_MULTI, "root=/dev/sda1 ro\n");
+		const char *grub[] = {tu_prog("auto-vfio-grub"), "--root", b.root, NULL};
+		struct tu_result res;
+		int bootfb = 0;
 
-		CHECK(e);
-		CHECK_CONTAINS(res.out, tu_fmt("auto_vfio.bind=%s\n", bind_of(e)));
+		if (round == 1) {
+			tu_write(tu_fmt("%s/sys/bus/pci/devices/0000:00:02.0/boot_vga", b.root),
+				 "0\n");
+			tu_write(tu_fmt("%s/sys/bus/pci/devices/0000:03:00.0/boot_vga", b.root),
+				 "1\n");
+		}
+		tu_write(tu_fmt("%s/boot/vmlinuz-" KVER, b.root), "kernel");
+		tu_write(tu_fmt("%s/boot/initrd.img-" KVER, b.root), "initrd");
+		tu_run(&res, grub, NULL, NULL);
+		CHECK_INT(res.status, 0);
+		CHECK_INT(kernel_install(&b, &(struct tu_result){0}, "add", KVER), 0);
+		for (size_t i = 0; i < 3; i++) {
+			char *e = entry(&b, tu_fmt("tok-" KVER "-auto-vfio-%s.conf", names[i]));
+
+			CHECK(e);
+			CHECK_CONTAINS(res.out, bind_tail(e));
+			bootfb += strstr(e, "initcall_blacklist=sysfb_init") != NULL;
+		}
+		/* the round proves its setting: only the boot GPU's passing entries carry it */
+		CHECK_INT(bootfb, round == 1 ? 2 : 0);
+		tu_result_free(&res);
 	}
-	tu_result_free(&res);
 }
 
 /* kernel-install takes the options it is given, bind token or not: ours leaves none there. */
@@ -293,7 +319,8 @@ AV_TEST_T(bls_setup_and_uninstall, 120)
 
 	tu_write(
 	    tu_fmt("%s/proc/cmdline", b.root),
-	    "BOOT_IMAGE=/vmlinuz root=UUID=1234 ro quiet auto_vfio.bind=0000:04:00.0@1002:67ff\n");
+	    "BOOT_IMAGE=/vmlinuz root=UUID=1234 ro quiet auto_vfio.bind=0000:04:00.0@1002:67ff "
+	    "initcall_blacklist=sysfb_init\n");
 	tu_write(tu_fmt("%s/etc/initramfs-tools/initramfs.conf", b.root), "MODULES=most\n");
 	tu_write(tu_fmt("%s/tok-" KVER ".conf", entries),
 		 "title      Debian GNU/Linux 12 (bookworm)\nversion    " KVER "\n"
@@ -306,7 +333,7 @@ AV_TEST_T(bls_setup_and_uninstall, 120)
 	CHECK_CONTAINS(res.out, "Updating the systemd-boot entries:");
 	CHECK_CONTAINS(res.out, "systemd-boot menu");
 	tu_result_free(&res);
-	/* the running command line without its bind token and boot image, plus the IOMMU */
+	/* the running command line without what an auto-vfio entry adds, plus the IOMMU */
 	CHECK_STR(tu_read(tu_fmt("%s/etc/kernel/cmdline", b.root)),
 		  "root=UUID=1234 ro quiet intel_iommu=on iommu=pt\n");
 	CHECK(!tu_exists(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", b.root)));

@@ -68,9 +68,12 @@ static void put_words(FILE *f, const char *in, bool drop_boot, bool *first)
 		len = strcspn(p, " \t\r\n");
 		if (!len)
 			break;
+		/* @drop_boot also drops what an auto-vfio entry adds beside its token */
 		if (!is_bind_word(p, len) &&
 		    !(drop_boot && ((len >= 11 && strncmp(p, "BOOT_IMAGE=", 11) == 0) ||
-				    (len >= 7 && strncmp(p, "initrd=", 7) == 0)))) {
+				    (len >= 7 && strncmp(p, "initrd=", 7) == 0) ||
+				    (len == strlen(AV_BOOTFB_PARAM) &&
+				     strncmp(p, AV_BOOTFB_PARAM, len) == 0)))) {
 			fprintf(f, "%s%.*s", *first ? "" : " ", (int)len, p);
 			*first = false;
 		}
@@ -401,8 +404,12 @@ static int render(const struct av_ctx *ctx, const char *dir, const char *name, c
 		if (fclose(tf) != 0)
 			break;
 		one_line(t);
-		if (asprintf(&options, "%s%s%s%s%s", clean, clean[0] && params[0] ? " " : "",
-			     params, bind[0] ? " " : "", bind) < 0) {
+		/* only a passed boot GPU loses the firmware console, as in the GRUB entries */
+		if (asprintf(&options, "%s%s%s%s%s%s", clean, clean[0] && params[0] ? " " : "",
+			     params, bind[0] ? " " : "", bind,
+			     bind[0] && av_entries_passes_boot_vga(m, &p, ku ? u : AV_NONE)
+				 ? " " AV_BOOTFB_PARAM
+				 : "") < 0) {
 			options = NULL;
 			break;
 		}
