@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/testsuite.h"
 #include "lib/testutil.h"
@@ -339,6 +340,26 @@ AV_TEST_T(bls_setup_and_uninstall, 120)
 	CHECK(!tu_exists(tu_fmt("%s/etc/default/grub.d/auto-vfio.cfg", b.root)));
 	CHECK(tu_exists(tu_fmt("%s/tok-" KVER "-auto-vfio-headless.conf", entries)));
 	CHECK(tu_exists(tu_fmt("%s/tok-" KVER "-auto-vfio-host-0000-04-00.0.conf", entries)));
+
+	/* status finds them, and a plain entry that binds */
+	{
+		const char *st[] = {tu_prog("auto-vfio"), "--root", b.root, "status", NULL};
+		char *plain = tu_fmt("%s/tok-" KVER2 ".conf", entries);
+
+		tu_run(&res, st, NULL, NULL);
+		CHECK_CONTAINS(res.out,
+			       "3 auto-vfio systemd-boot entries in /boot/efi/loader/entries");
+		CHECK_NOT_CONTAINS(res.out, "pass devices through");
+		tu_result_free(&res);
+		tu_write(plain, "title x\nversion " KVER2 "\noptions root=UUID=1234 "
+				"auto_vfio.bind=0000:04:00.0@1002:67ff\nlinux /l\n");
+		tu_run(&res, st, NULL, NULL);
+		CHECK_CONTAINS(res.out,
+			       "1 plain systemd-boot entry in /boot/efi/loader/entries passes "
+			       "devices through (auto_vfio.bind=)");
+		tu_result_free(&res);
+		unlink(plain);
+	}
 
 	/* boot-next lists ours and sets the one-shot entry through bootctl */
 	{

@@ -567,6 +567,39 @@ int av_bls_regenerate(const struct av_ctx *ctx, const char *dir, const char *pci
 	return err;
 }
 
+int av_bls_count(const char *dir, size_t *nours, size_t *binding)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort);
+
+	*nours = *binding = 0;
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		const char *nm = list[i]->d_name;
+
+		if (has_suffix(nm, ".conf") && ours(nm)) {
+			(*nours)++;
+		} else if (has_suffix(nm, ".conf")) {
+			struct av_ctx rc = {0};
+			struct av_file f = {0};
+			char path[PATH_MAX], *opts = NULL;
+
+			snprintf(path, sizeof(path), "%s/%s", dir, nm);
+			if (av_file_read(&rc, path, &f) == 0 && f.exists)
+				opts = bls_value(f.data, "options");
+			if (opts &&
+			    (strstr(opts, "auto_vfio.bind=") || strstr(opts, "auto-vfio.bind=")))
+				(*binding)++;
+			free(opts);
+			av_file_release(&f);
+		}
+		free(list[i]);
+	}
+	free(list);
+	return 0;
+}
+
 int av_bls_kernel_cmdline(const struct av_ctx *ctx, const struct av_machine *m,
 			  const struct av_config *cfg, bool static_ids, const char *base,
 			  char **out)

@@ -51,6 +51,12 @@ int av_bls_regenerate(const struct av_ctx *ctx, const char *dir, const char *pci
 		      struct av_bls_result *res);
 
 /*
+ * In @dir (a real path): *@ours our entries, *@binding plain entries whose
+ * options pass devices through (auto_vfio.bind=). 0 or -errno.
+ */
+int av_bls_count(const char *dir, size_t *ours, size_t *binding);
+
+/*
  * The content of /etc/kernel/cmdline for @cfg: the words of @base (the
  * file's current content, else /usr/lib/kernel/cmdline, else the running
  * command line; never a bind token, BOOT_IMAGE= or initrd=) plus the IOMMU

@@ -10,6 +10,7 @@
 
 #include <libkmod.h>
 
+#include "bls.h"
 #include "bootchain.h"
 #include "fileops.h"
 #include "initramfs.h"
@@ -424,6 +425,37 @@ static void check_vfio_module(struct coll *c, const struct av_kconfig *kc)
 		    c->ctx->root, rel[0] ? rel : "<release>");
 }
 
+/* systemd-boot: our entries are there in multi-boot mode, no plain entry binds. */
+static void check_bls(struct coll *c, const struct av_config *cfg)
+{
+	char rel[PATH_MAX], dir[2 * PATH_MAX];
+	size_t nours, binding;
+
+	if (av_bls_entries_dir(c->ctx, rel, sizeof(rel)) < 0 ||
+	    (snprintf(dir, sizeof(dir), "%s%s", c->ctx->root, rel),
+	     av_bls_count(dir, &nours, &binding) < 0)) {
+		add(c, AV_STATUS_PROBLEM, "bootchain", "", "run 'auto-vfio setup' again",
+		    "no systemd-boot entries directory (loader/entries) under %s/efi, /boot/efi or "
+		    "/boot",
+		    c->ctx->root);
+		return;
+	}
+	if (cfg->mode == AV_MODE_MULTIBOOT && nours == 0)
+		add(c, AV_STATUS_PROBLEM, "bootchain", "",
+		    "kernel-install add KVER /boot/vmlinuz-KVER for each kernel (or 'auto-vfio "
+		    "setup')",
+		    "no auto-vfio systemd-boot entries in %s", rel);
+	else if (cfg->mode == AV_MODE_MULTIBOOT)
+		add(c, AV_STATUS_OK, "bootchain", "", NULL,
+		    "%zu auto-vfio systemd-boot entr%s in %s", nours, nours == 1 ? "y" : "ies",
+		    rel);
+	if (cfg->mode == AV_MODE_MULTIBOOT && binding)
+		add(c, AV_STATUS_PROBLEM, "bootchain", "",
+		    "kernel-install add KVER /boot/vmlinuz-KVER for that kernel",
+		    "%zu plain systemd-boot entr%s in %s pass%s devices through (auto_vfio.bind=)",
+		    binding, binding == 1 ? "y" : "ies", rel, binding == 1 ? "es" : "");
+}
+
 /* Where each generator keeps the pieces our hook or module puts into an image. */
 static const struct gen_layout {
 	const char *script_pat, *script_what, *update_fmt, *create_fmt;
@@ -781,6 +813,8 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 		: AV_STATUS_INFO,
 	    "bootchain", "", NULL, "initramfs by %s (%s), boot loader %s (%s)", av_gen_name(bc.gen),
 	    bc.gen_why, av_loader_name(bc.loader), bc.loader_why);
+	if (bc.loader == AV_LOADER_BLS && st->configured)
+		check_bls(&c, &st->cfg);
 	nk = av_kernels_find(ctx, &kernels);
 	if (nk < 0)
 		nk = 0; /* no /boot: said below as "no kernels" */
