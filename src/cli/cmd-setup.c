@@ -12,6 +12,8 @@
 
 #include <libkmod.h>
 
+#include "bls.h"
+#include "bootchain.h"
 #include "cli.h"
 #include "config.h"
 #include "detect.h"
@@ -29,6 +31,7 @@
 
 struct setup {
 	struct av_cli *cli;
+	struct av_bootchain bc;
 	enum av_mode mode;
 	bool mode_set;
 	const char *select;
@@ -434,6 +437,36 @@ static int plan_extras(struct setup *s, struct av_plan *plan)
 	return 0;
 }
 
+/*
+ * Under systemd-boot kernel-install takes the plain entries' options from
+ * /etc/kernel/cmdline, else from the running command line: write it, with
+ * the user's parameters, in place of the GRUB drop-in (plan slot 1).
+ */
+static int plan_kernel_cmdline(struct setup *s, const struct av_config *cfg, struct av_plan *plan)
+{
+	static const char *const bases[] = {AV_KERNEL_CMDLINE, "/usr/lib/kernel/cmdline",
+					    "/proc/cmdline"};
+	const struct av_ctx *ctx = &s->cli->ctx;
+	struct av_file base = {0};
+	char *text = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]) && !base.exists; i++) {
+		err = av_file_read(ctx, bases[i], &base);
+		if (err < 0)
+			return err;
+	}
+	if (cfg->mode != AV_MODE_NONE)
+		err = av_bls_kernel_cmdline(ctx, s->m, cfg, s->static_ids,
+					    base.exists ? base.data : "", &text);
+	av_file_release(&base);
+	if (err < 0)
+		return err;
+	free(plan->f[1].data);
+	plan->f[1] = (struct av_plan_file){.path = AV_KERNEL_CMDLINE, .data = text, .mode = 0644};
+	return 0;
+}
+
 /* Services that read what changed. */
 static void restart_services(struct setup *s, const struct av_plan *plan, const bool *changed)
 {
@@ -525,7 +558,8 @@ static int apply(struct setup *s, const struct av_plan *plan)
 		free(d);
 	}
 	if (!s->no_update)
-		printf("Then run: update-initramfs -u -k all; update-grub\n");
+		printf("Then run: %s; %s\n", av_cli_update_cmd(s->cli, AV_UPDATE_INITRAMFS),
+		       av_cli_update_cmd(s->cli, AV_UPDATE_GRUB));
 	if (s->dry_run) {
 		printf("Dry run: nothing was changed.\n");
 		goto out;
@@ -577,13 +611,16 @@ static int apply(struct setup *s, const struct av_plan *plan)
 			if (initramfs_done && av_cli_update(s->cli, AV_UPDATE_INITRAMFS) < 0)
 				fprintf(stderr,
 					"%s: rebuilding the initramfs images failed too; run "
-					"'update-initramfs -u -k all' by hand\n",
-					s->cli->prog);
+					"'%s' by hand\n",
+					s->cli->prog,
+					av_cli_update_cmd(s->cli, AV_UPDATE_INITRAMFS));
 			rc = AV_EXIT_ROLLBACK;
 			goto out;
 		}
 	} else {
-		printf("Not run (--no-update): update-initramfs -u -k all; update-grub\n");
+		printf("Not run (--no-update): %s; %s\n",
+		       av_cli_update_cmd(s->cli, AV_UPDATE_INITRAMFS),
+		       av_cli_update_cmd(s->cli, AV_UPDATE_GRUB));
 	}
 	err = av_txn_commit(txn);
 	if (err < 0) {
@@ -595,7 +632,8 @@ static int apply(struct setup *s, const struct av_plan *plan)
 		goto out;
 	}
 	restart_services(s, plan, done);
-	if (s->mode == AV_MODE_MULTIBOOT && !s->no_update && grub_entries(s) == 0) {
+	if (s->mode == AV_MODE_MULTIBOOT && !s->no_update && s->bc.loader == AV_LOADER_GRUB &&
+	    grub_entries(s) == 0) {
 		fprintf(stderr,
 			"%s: update-grub made no auto-vfio entries (see its messages above); the "
 			"files are in place: fix the cause and run update-grub, or 'auto-vfio "
@@ -604,14 +642,43 @@ static int apply(struct setup *s, const struct av_plan *plan)
 		rc = AV_EXIT_FAIL;
 		goto out;
 	}
-	printf("Done. %s\n", s->mode == AV_MODE_MULTIBOOT
-				 ? "Reboot and pick an auto-vfio entry in the GRUB menu."
-			     : s->mode == AV_MODE_STATIC ? "Reboot to bind the selected devices."
-							 : "");
+	printf("Done. %s\n",
+	       s->mode == AV_MODE_MULTIBOOT
+		   ? (s->bc.loader == AV_LOADER_BLS
+			  ? "Reboot and pick an auto-vfio entry in the systemd-boot menu."
+			  : "Reboot and pick an auto-vfio entry in the GRUB menu.")
+	       : s->mode == AV_MODE_STATIC ? "Reboot to bind the selected devices."
+					   : "");
 out:
 	for (size_t i = 0; i < plan->n; i++)
 		av_file_release(&before[i]);
 	return rc;
+}
+
+/*
+ * Say which boot chain this machine has; refuse, before any change, the
+ * ones auto-vfio cannot write for. 0 or -EOPNOTSUPP (said why).
+ */
+static int check_boot_chain(struct setup *s)
+{
+	struct av_bootchain bc;
+	const char *why = NULL;
+
+	av_bootchain_detect(&s->cli->ctx, &bc);
+	s->bc = bc;
+	printf("Boot chain: initramfs by %s (%s), boot loader %s (%s).\n", av_gen_name(bc.gen),
+	       bc.gen_why, av_loader_name(bc.loader), bc.loader_why);
+	if (bc.gen == AV_GEN_UNKNOWN)
+		why = "no initramfs generator found (initramfs-tools or dracut)";
+	else if (bc.loader == AV_LOADER_UNKNOWN)
+		why = "no boot loader found (GRUB, or systemd-boot through kernel-install)";
+	else if (bc.loader == AV_LOADER_AMBIGUOUS)
+		why = "GRUB and systemd-boot are both installed; say which one boots this machine "
+		      "with " AV_BOOT_LOADER_ENV "=grub or " AV_BOOT_LOADER_ENV "=systemd-boot";
+	if (!why)
+		return 0;
+	fprintf(stderr, "%s: %s: nothing was changed\n", s->cli->prog, why);
+	return -EOPNOTSUPP;
 }
 
 static void usage(FILE *f)
@@ -805,6 +872,8 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 	if (s.have_old_cfg && !s.mode_set)
 		s.mode = s.old_cfg.mode;
 
+	if (check_boot_chain(&s) < 0)
+		goto out;
 	if (handle_foreign(&s, &rc))
 		goto out;
 	if (s.have_old_cfg && s.man.n && !s.yes)
@@ -899,6 +968,12 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 		av_resolved_to_config(s.m, &r, s.force_unsafe, &cfg);
 	if (s.mode == AV_MODE_MULTIBOOT)
 		snprintf(cfg.boot_default, sizeof(cfg.boot_default), "%s", def);
+	/* ids of BLS entries carry the kernel version: no default that survives upgrades */
+	if (s.mode == AV_MODE_MULTIBOOT && def[0] && s.bc.loader == AV_LOADER_BLS)
+		printf("Note: on systemd-boot the default entry is not set by setup; choose it in "
+		       "the menu ('d') or with 'bootctl set-default ID' ('auto-vfio boot-next' "
+		       "lists the ids of the %s entries).\n",
+		       def);
 	snprintf(cfg.iommu_params, sizeof(cfg.iommu_params), "%s", av_iommu_params(&cli->ctx));
 
 	if (av_kmod_new(&cli->ctx, NULL, &kctx) < 0)
@@ -910,7 +985,10 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 		rc = err == -EEXIST ? AV_EXIT_REFUSED : AV_EXIT_FAIL;
 		goto out;
 	}
-	err = plan_extras(&s, &plan);
+	if (s.bc.loader == AV_LOADER_BLS)
+		err = plan_kernel_cmdline(&s, &cfg, &plan);
+	if (!err)
+		err = plan_extras(&s, &plan);
 	if (err < 0) {
 		fprintf(stderr, "%s: the extras cannot be set up (%s): nothing was changed\n",
 			cli->prog, strerror(-err));
