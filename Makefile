@@ -13,9 +13,11 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-# initramfs-tools and GRUB only look in these places, whatever PREFIX is.
+# initramfs-tools, dracut and GRUB only look in these places, whatever PREFIX is.
 INITRAMFS_TOOLS_DIR ?= /usr/share/initramfs-tools
 GRUBD_DIR ?= /etc/grub.d
+DRACUT_MODULES_DIR ?= /usr/lib/dracut/modules.d
+KERNEL_INSTALL_DIR ?= /usr/lib/kernel/install.d
 
 BUILD ?= build
 CC ?= cc
@@ -58,6 +60,7 @@ CORE_SRCS := $(sort $(wildcard src/lib/core/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 BIND_SRCS := $(sort $(wildcard src/bind/*.c))
 GRUB_SRCS := $(sort $(wildcard src/grub/*.c))
+BLS_SRCS := $(sort $(wildcard src/bls/*.c))
 TEST_SRCS := $(sort $(wildcard tests/*.c tests/lib/*.c))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 
@@ -70,6 +73,9 @@ PROGS += $(BUILD)/auto-vfio-bind
 endif
 ifneq ($(GRUB_SRCS),)
 PROGS += $(BUILD)/auto-vfio-grub
+endif
+ifneq ($(BLS_SRCS),)
+PROGS += $(BUILD)/auto-vfio-bls
 endif
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 
@@ -100,6 +106,9 @@ $(BUILD)/auto-vfio-bind: $(call obj,$(BIND_SRCS)) $(CORE_LIB)
 	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(DL_LIBS)
 
 $(BUILD)/auto-vfio-grub: $(call obj,$(GRUB_SRCS)) $(LIB)
+	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(ALL_LIBS)
+
+$(BUILD)/auto-vfio-bls: $(call obj,$(BLS_SRCS)) $(LIB)
 	$(CC) $(AV_LDFLAGS) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(ALL_LIBS)
 
 $(BUILD)/testsuite: $(call obj,$(TEST_SRCS)) $(LIB)
@@ -172,7 +181,7 @@ deb:
 	@ls $(DEB_DIR)/*.deb
 
 format:
-	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(BIND_SRCS) $(GRUB_SRCS) $(TEST_SRCS) $(TOOL_SRCS) \
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(BIND_SRCS) $(GRUB_SRCS) $(BLS_SRCS) $(TEST_SRCS) $(TOOL_SRCS) \
 		$(wildcard src/*/*.h src/lib/*/*.h tests/lib/*.h tests/fuzz/*.[ch])
 
 install: all
@@ -196,6 +205,16 @@ install: all
 			sed 's|@SBINDIR@|$(SBINDIR)|g' $$f > $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/$$d/$$(basename $$f); \
 			chmod 0755 $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/$$d/$$(basename $$f); \
 		done; done
+	@set -e; for f in dracut/90auto-vfio/*; do [ -e "$$f" ] || continue; \
+		install -d $(DESTDIR)$(DRACUT_MODULES_DIR)/90auto-vfio; \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $$f > $(DESTDIR)$(DRACUT_MODULES_DIR)/90auto-vfio/$$(basename $$f); \
+		chmod 0755 $(DESTDIR)$(DRACUT_MODULES_DIR)/90auto-vfio/$$(basename $$f); \
+	done
+	@set -e; for f in kernel-install/*.install; do [ -e "$$f" ] || continue; \
+		install -d $(DESTDIR)$(KERNEL_INSTALL_DIR); \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $$f > $(DESTDIR)$(KERNEL_INSTALL_DIR)/$$(basename $$f); \
+		chmod 0755 $(DESTDIR)$(KERNEL_INSTALL_DIR)/$$(basename $$f); \
+	done
 	@set -e; for f in grub.d/*; do [ -e "$$f" ] || continue; \
 		install -d $(DESTDIR)$(GRUBD_DIR); \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' $$f > $(DESTDIR)$(GRUBD_DIR)/$$(basename $$f); \
@@ -203,11 +222,13 @@ install: all
 	done
 
 uninstall-files:
-	rm -f $(DESTDIR)$(SBINDIR)/auto-vfio $(DESTDIR)$(SBINDIR)/auto-vfio-bind $(DESTDIR)$(SBINDIR)/auto-vfio-grub
+	rm -f $(DESTDIR)$(SBINDIR)/auto-vfio $(DESTDIR)$(SBINDIR)/auto-vfio-bind $(DESTDIR)$(SBINDIR)/auto-vfio-grub \
+		$(DESTDIR)$(SBINDIR)/auto-vfio-bls $(DESTDIR)$(KERNEL_INSTALL_DIR)/95-auto-vfio.install
 	rm -f $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/hooks/auto-vfio
 	rm -f $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/init-top/auto-vfio*
 	rm -f $(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/init-premount/auto-vfio*
 	rm -f $(DESTDIR)$(GRUBD_DIR)/*_auto-vfio
+	rm -rf $(DESTDIR)$(DRACUT_MODULES_DIR)/90auto-vfio
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/auto-vfio
 
 clean:

@@ -41,11 +41,15 @@ check "lintian reports no errors or warnings" sh -c '! grep -q "^[EW]: " "$1"' s
 
 # ---- contents
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$W/files"
-for f in /usr/sbin/auto-vfio /usr/sbin/auto-vfio-bind /usr/sbin/auto-vfio-grub \
+for f in /usr/sbin/auto-vfio /usr/sbin/auto-vfio-bind /usr/sbin/auto-vfio-grub /usr/sbin/auto-vfio-bls \
 	/usr/share/initramfs-tools/hooks/auto-vfio \
 	/usr/share/initramfs-tools/scripts/init-top/auto-vfio \
 	/usr/share/initramfs-tools/scripts/init-premount/auto-vfio \
 	/etc/grub.d/42_auto-vfio \
+	/usr/lib/dracut/modules.d/90auto-vfio/module-setup.sh \
+	/usr/lib/dracut/modules.d/90auto-vfio/auto-vfio-bind.sh \
+	/usr/lib/dracut/modules.d/90auto-vfio/auto-vfio-late.sh \
+	/usr/lib/kernel/install.d/95-auto-vfio.install /usr/share/man/man8/auto-vfio-bls.8.gz \
 	/usr/share/man/man8/auto-vfio.8.gz /usr/share/man/man8/auto-vfio-bind.8.gz \
 	/usr/share/man/man8/auto-vfio-grub.8.gz /usr/share/man/man8/auto-vfio-status.8.gz \
 	/usr/share/man/man5/auto-vfio.conf.5.gz \
@@ -57,6 +61,8 @@ check "package has nothing under /usr/local" sh -c '! grep -q "^/usr/local" "$1"
 dpkg-deb -x "$deb" "$W/x"
 check "hook runs the binder from /usr/sbin" grep -q '^BINDER=/usr/sbin/auto-vfio-bind' \
 	"$W/x/usr/share/initramfs-tools/hooks/auto-vfio"
+check "dracut module runs the binder from /usr/sbin" grep -q '^AUTO_VFIO_BINDER=/usr/sbin/auto-vfio-bind' \
+	"$W/x/usr/lib/dracut/modules.d/90auto-vfio/module-setup.sh"
 check "grub.d shim runs the backend from /usr/sbin" grep -q '/usr/sbin/auto-vfio-grub' \
 	"$W/x/etc/grub.d/42_auto-vfio"
 check "no @SBINDIR@ left" sh -c '! grep -rq "@SBINDIR@" "$1"' sh "$W/x"
@@ -72,6 +78,8 @@ sed 's/^/| Depends: /' "$W/depends"
 for p in libkmod2 libpci3 zlib1g libc6 initramfs-tools grub-common; do
 	check "depends on $p" grep -Eq "(^|, )$p( |,|$)" "$W/depends"
 done
+check "dracut may build the images instead" grep -Eq "initramfs-tools \| dracut" "$W/depends"
+check "systemd-boot may boot instead of GRUB" grep -Eq "grub-common \| systemd-boot" "$W/depends"
 
 # ---- dpkg in an empty root
 R=$W/root

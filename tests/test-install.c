@@ -44,6 +44,7 @@ AV_TEST_T(install_into_destdir, 300)
 	check_exec(tu_fmt("%s/opt/av/sbin/auto-vfio", d));
 	check_exec(tu_fmt("%s/opt/av/sbin/auto-vfio-bind", d));
 	check_exec(tu_fmt("%s/opt/av/sbin/auto-vfio-grub", d));
+	check_exec(tu_fmt("%s/opt/av/sbin/auto-vfio-bls", d));
 	/* initramfs-tools and GRUB look in fixed places, whatever PREFIX is */
 	check_script(tu_fmt("%s/usr/share/initramfs-tools/hooks/auto-vfio", d),
 		     "BINDER=/opt/av/sbin/auto-vfio-bind");
@@ -52,6 +53,17 @@ AV_TEST_T(install_into_destdir, 300)
 	check_script(tu_fmt("%s/usr/share/initramfs-tools/scripts/init-premount/auto-vfio", d),
 		     "/sbin/auto-vfio-bind");
 	check_script(tu_fmt("%s/etc/grub.d/42_auto-vfio", d), "/opt/av/sbin/auto-vfio-grub");
+	/* dracut's modules live in one fixed place too */
+	check_script(tu_fmt("%s/usr/lib/dracut/modules.d/90auto-vfio/module-setup.sh", d),
+		     "AUTO_VFIO_BINDER=/opt/av/sbin/auto-vfio-bind");
+	check_script(tu_fmt("%s/usr/lib/dracut/modules.d/90auto-vfio/auto-vfio-bind.sh", d),
+		     "/sbin/auto-vfio-bind");
+	check_script(tu_fmt("%s/usr/lib/dracut/modules.d/90auto-vfio/auto-vfio-late.sh", d),
+		     "/sbin/auto-vfio-bind");
+	/* kernel-install runs its plugins from here, after 90-loaderentry */
+	check_script(tu_fmt("%s/usr/lib/kernel/install.d/95-auto-vfio.install", d),
+		     "BACKEND=/opt/av/sbin/auto-vfio-bls");
+	CHECK(tu_exists(tu_fmt("%s/opt/av/share/man/man8/auto-vfio-bls.8", d)));
 	CHECK(tu_exists(tu_fmt("%s/opt/av/share/man/man8/auto-vfio.8", d)));
 	CHECK(tu_exists(tu_fmt("%s/opt/av/share/man/man8/auto-vfio-bind.8", d)));
 	CHECK(tu_exists(tu_fmt("%s/opt/av/share/man/man5/auto-vfio.conf.5", d)));

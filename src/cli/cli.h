@@ -30,8 +30,13 @@ enum av_update {
 	AV_UPDATE_GRUB,
 };
 
-/* Run update-initramfs or update-grub (or the test override). 0 or -EIO. */
+/*
+ * Run the initramfs generator's update (update-initramfs or dracut, as
+ * detected) or update-grub, or the test override. 0 or -EIO.
+ */
 int av_cli_update(struct av_cli *cli, enum av_update which);
+/* The command av_cli_update() runs for @which on this machine. */
+const char *av_cli_update_cmd(const struct av_cli *cli, enum av_update which);
 
 struct av_cli {
 	struct av_ctx ctx;
@@ -59,6 +64,8 @@ int av_cmd_list(struct av_cli *cli, int argc, char **argv);
 int av_cmd_setup(struct av_cli *cli, int argc, char **argv);
 int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv);
 int av_cmd_bootnext(struct av_cli *cli, int argc, char **argv);
+/* boot-next on systemd-boot: list (@what NULL) or bootctl set-oneshot. An exit status. */
+int av_bootnext_bls(struct av_cli *cli, const char *what);
 int av_cmd_status(struct av_cli *cli, int argc, char **argv);
 int av_cmd_evdev(struct av_cli *cli, int argc, char **argv);
 int av_cmd_hugepages(struct av_cli *cli, int argc, char **argv);

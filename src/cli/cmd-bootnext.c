@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bootchain.h"
 #include "cli.h"
 #include "config.h"
 #include "fileops.h"
@@ -247,6 +248,15 @@ int av_cmd_bootnext(struct av_cli *cli, int argc, char **argv)
 		fprintf(stderr, "%s boot-next: one entry at a time\n", cli->prog);
 		free(e);
 		return AV_EXIT_USAGE;
+	}
+	{
+		struct av_bootchain bc;
+
+		av_bootchain_detect(&cli->ctx, &bc);
+		if (bc.loader == AV_LOADER_BLS) {
+			free(e);
+			return av_bootnext_bls(cli, optind < argc ? argv[optind] : NULL);
+		}
 	}
 	n = read_entries(cli, e, MAX_ENTRIES);
 	if (n < 0)

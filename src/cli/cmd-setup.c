@@ -12,6 +12,8 @@
 
 #include <libkmod.h>
 
+#include "bls.h"
+#include "bootchain.h"
 #include "cli.h"
 #include "config.h"
 #include "detect.h"
@@ -55,6 +57,32 @@ static int parse_select(const char *list, struct av_pci_addr *addrs, size_t *n)
 	}
 	free(copy);
 	return err;
+}
+
+/*
+ * Say which boot chain this machine has; refuse, before any change, the
+ * ones auto-vfio cannot write for. 0 or -EOPNOTSUPP (said why).
+ */
+static int check_boot_chain(struct setup *s)
+{
+	struct av_bootchain bc;
+	const char *why = NULL;
+
+	av_bootchain_detect(&s->cli->ctx, &bc);
+	s->bc = bc;
+	printf("Boot chain: initramfs by %s (%s), boot loader %s (%s).\n", av_gen_name(bc.gen),
+	       bc.gen_why, av_loader_name(bc.loader), bc.loader_why);
+	if (bc.gen == AV_GEN_UNKNOWN)
+		why = "no initramfs generator found (initramfs-tools or dracut)";
+	else if (bc.loader == AV_LOADER_UNKNOWN)
+		why = "no boot loader found (GRUB, or systemd-boot through kernel-install)";
+	else if (bc.loader == AV_LOADER_AMBIGUOUS)
+		why = "GRUB and systemd-boot are both installed; say which one boots this machine "
+		      "with " AV_BOOT_LOADER_ENV "=grub or " AV_BOOT_LOADER_ENV "=systemd-boot";
+	if (!why)
+		return 0;
+	fprintf(stderr, "%s: %s: nothing was changed\n", s->cli->prog, why);
+	return -EOPNOTSUPP;
 }
 
 static void usage(FILE *f)
@@ -248,6 +276,8 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 	if (s.have_old_cfg && !s.mode_set)
 		s.mode = s.old_cfg.mode;
 
+	if (check_boot_chain(&s) < 0)
+		goto out;
 	if (setup_handle_foreign(&s, &rc))
 		goto out;
 	if (s.have_old_cfg && s.man.n && !s.yes)
@@ -342,6 +372,12 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 		av_resolved_to_config(s.m, &r, s.force_unsafe, &cfg);
 	if (s.mode == AV_MODE_MULTIBOOT)
 		snprintf(cfg.boot_default, sizeof(cfg.boot_default), "%s", def);
+	/* ids of BLS entries carry the kernel version: no default that survives upgrades */
+	if (s.mode == AV_MODE_MULTIBOOT && def[0] && s.bc.loader == AV_LOADER_BLS)
+		printf("Note: on systemd-boot the default entry is not set by setup; choose it in "
+		       "the menu ('d') or with 'bootctl set-default ID' ('auto-vfio boot-next' "
+		       "lists the ids of the %s entries).\n",
+		       def);
 	snprintf(cfg.iommu_params, sizeof(cfg.iommu_params), "%s", av_iommu_params(&cli->ctx));
 
 	if (av_kmod_new(&cli->ctx, NULL, &kctx) < 0)
@@ -353,7 +389,10 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 		rc = err == -EEXIST ? AV_EXIT_REFUSED : AV_EXIT_FAIL;
 		goto out;
 	}
-	err = setup_plan_extras(&s, &plan);
+	if (s.bc.loader == AV_LOADER_BLS)
+		err = setup_plan_kernel_cmdline(&s, &cfg, &plan);
+	if (!err)
+		err = setup_plan_extras(&s, &plan);
 	if (err < 0) {
 		fprintf(stderr, "%s: the extras cannot be set up (%s): nothing was changed\n",
 			cli->prog, strerror(-err));

@@ -6,9 +6,31 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bls.h"
+#include "bootchain.h"
 #include "cli.h"
 #include "fileops.h"
 #include "manifest.h"
+
+/*
+ * systemd-boot entries are files the kernel-install plugin wrote, not in the
+ * manifest; with the configuration gone the plugin writes no more of them.
+ */
+static void remove_bls_entries(struct av_cli *cli)
+{
+	struct av_bls_result res = {0};
+	char rel[PATH_MAX], dir[2 * PATH_MAX];
+
+	if (av_bls_entries_dir(&cli->ctx, rel, sizeof(rel)) < 0)
+		return;
+	snprintf(dir, sizeof(dir), "%s%s", cli->ctx.root, rel);
+	if (av_bls_remove(&cli->ctx, dir, NULL, NULL, &res) < 0)
+		fprintf(stderr, "%s: some auto-vfio entries in %s could not be removed\n",
+			cli->prog, dir);
+	if (res.removed)
+		printf("Removed %u auto-vfio entr%s from %s\n", res.removed,
+		       res.removed == 1 ? "y" : "ies", dir);
+}
 
 int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 {
@@ -98,6 +120,17 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 			cli->prog, cli->ctx.root, AV_MANIFEST_DAMAGED);
 		return AV_EXIT_FAIL;
 	}
+	{
+		struct av_bootchain bc;
+
+		av_bootchain_detect(&cli->ctx, &bc);
+		if (!no_update)
+			printf("Boot chain: initramfs by %s (%s), boot loader %s (%s).\n",
+			       av_gen_name(bc.gen), bc.gen_why, av_loader_name(bc.loader),
+			       bc.loader_why);
+		if (bc.loader == AV_LOADER_BLS)
+			remove_bls_entries(cli);
+	}
 	if (!no_update && (av_cli_update(cli, AV_UPDATE_INITRAMFS) < 0 ||
 			   av_cli_update(cli, AV_UPDATE_GRUB) < 0)) {
 		fprintf(stderr,
@@ -105,7 +138,12 @@ int av_cmd_uninstall(struct av_cli *cli, int argc, char **argv)
 			cli->prog);
 		return AV_EXIT_FAIL;
 	}
-	printf("auto-vfio is uninstalled from the boot configuration%s.\n",
-	       no_update ? " (update-initramfs and update-grub not run: --no-update)" : "");
+	if (no_update)
+		printf("auto-vfio is uninstalled from the boot configuration (%s and %s not "
+		       "run: --no-update).\n",
+		       av_cli_update_cmd(cli, AV_UPDATE_INITRAMFS),
+		       av_cli_update_cmd(cli, AV_UPDATE_GRUB));
+	else
+		printf("auto-vfio is uninstalled from the boot configuration.\n");
 	return AV_EXIT_OK;
 }

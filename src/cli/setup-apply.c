@@ -8,6 +8,7 @@
 
 #include <libkmod.h>
 
+#include "bls.h"
 #include "cli.h"
 #include "config.h"
 #include "detect.h"
@@ -102,6 +103,36 @@ int setup_plan_extras(struct setup *s, struct av_plan *plan)
 	return 0;
 }
 
+/*
+ * Under systemd-boot kernel-install takes the plain entries' options from
+ * /etc/kernel/cmdline, else from the running command line: write it, with
+ * the user's parameters, in place of the GRUB drop-in (plan slot 1).
+ */
+int setup_plan_kernel_cmdline(struct setup *s, const struct av_config *cfg, struct av_plan *plan)
+{
+	static const char *const bases[] = {AV_KERNEL_CMDLINE, "/usr/lib/kernel/cmdline",
+					    "/proc/cmdline"};
+	const struct av_ctx *ctx = &s->cli->ctx;
+	struct av_file base = {0};
+	char *text = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]) && !base.exists; i++) {
+		err = av_file_read(ctx, bases[i], &base);
+		if (err < 0)
+			return err;
+	}
+	if (cfg->mode != AV_MODE_NONE)
+		err = av_bls_kernel_cmdline(ctx, s->m, cfg, s->static_ids,
+					    base.exists ? base.data : "", &text);
+	av_file_release(&base);
+	if (err < 0)
+		return err;
+	free(plan->f[1].data);
+	plan->f[1] = (struct av_plan_file){.path = AV_KERNEL_CMDLINE, .data = text, .mode = 0644};
+	return 0;
+}
+
 /* Services that read what changed. */
 static void restart_services(struct setup *s, const struct av_plan *plan, const bool *changed)
 {
@@ -193,7 +224,8 @@ int setup_apply(struct setup *s, const struct av_plan *plan)
 		free(d);
 	}
 	if (!s->no_update)
-		printf("Then run: update-initramfs -u -k all; update-grub\n");
+		printf("Then run: %s; %s\n", av_cli_update_cmd(s->cli, AV_UPDATE_INITRAMFS),
+		       av_cli_update_cmd(s->cli, AV_UPDATE_GRUB));
 	if (s->dry_run) {
 		printf("Dry run: nothing was changed.\n");
 		goto out;
@@ -245,13 +277,16 @@ int setup_apply(struct setup *s, const struct av_plan *plan)
 			if (initramfs_done && av_cli_update(s->cli, AV_UPDATE_INITRAMFS) < 0)
 				fprintf(stderr,
 					"%s: rebuilding the initramfs images failed too; run "
-					"'update-initramfs -u -k all' by hand\n",
-					s->cli->prog);
+					"'%s' by hand\n",
+					s->cli->prog,
+					av_cli_update_cmd(s->cli, AV_UPDATE_INITRAMFS));
 			rc = AV_EXIT_ROLLBACK;
 			goto out;
 		}
 	} else {
-		printf("Not run (--no-update): update-initramfs -u -k all; update-grub\n");
+		printf("Not run (--no-update): %s; %s\n",
+		       av_cli_update_cmd(s->cli, AV_UPDATE_INITRAMFS),
+		       av_cli_update_cmd(s->cli, AV_UPDATE_GRUB));
 	}
 	err = av_txn_commit(txn);
 	if (err < 0) {
@@ -263,7 +298,8 @@ int setup_apply(struct setup *s, const struct av_plan *plan)
 		goto out;
 	}
 	restart_services(s, plan, done);
-	if (s->mode == AV_MODE_MULTIBOOT && !s->no_update && grub_entries(s) == 0) {
+	if (s->mode == AV_MODE_MULTIBOOT && !s->no_update && s->bc.loader == AV_LOADER_GRUB &&
+	    grub_entries(s) == 0) {
 		fprintf(stderr,
 			"%s: update-grub made no auto-vfio entries (see its messages above); the "
 			"files are in place: fix the cause and run update-grub, or 'auto-vfio "
@@ -272,10 +308,13 @@ int setup_apply(struct setup *s, const struct av_plan *plan)
 		rc = AV_EXIT_FAIL;
 		goto out;
 	}
-	printf("Done. %s\n", s->mode == AV_MODE_MULTIBOOT
-				 ? "Reboot and pick an auto-vfio entry in the GRUB menu."
-			     : s->mode == AV_MODE_STATIC ? "Reboot to bind the selected devices."
-							 : "");
+	printf("Done. %s\n",
+	       s->mode == AV_MODE_MULTIBOOT
+		   ? (s->bc.loader == AV_LOADER_BLS
+			  ? "Reboot and pick an auto-vfio entry in the systemd-boot menu."
+			  : "Reboot and pick an auto-vfio entry in the GRUB menu.")
+	       : s->mode == AV_MODE_STATIC ? "Reboot to bind the selected devices."
+					   : "");
 out:
 	for (size_t i = 0; i < plan->n; i++)
 		av_file_release(&before[i]);

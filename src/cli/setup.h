@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "bootchain.h"
 #include "cli.h"
 #include "config.h"
 #include "manifest.h"
@@ -16,6 +17,7 @@
 
 struct setup {
 	struct av_cli *cli;
+	struct av_bootchain bc;
 	enum av_mode mode;
 	bool mode_set;
 	const char *select;
@@ -47,6 +49,11 @@ int setup_ask_extras(struct setup *s);
  */
 int setup_handle_foreign(struct setup *s, int *exit_code);
 
+/*
+ * Under systemd-boot: /etc/kernel/cmdline in place of the GRUB drop-in
+ * (plan slot 1).
+ */
+int setup_plan_kernel_cmdline(struct setup *s, const struct av_config *cfg, struct av_plan *plan);
 /* The extras' files added to @plan. */
 int setup_plan_extras(struct setup *s, struct av_plan *plan);
 /* Show the diff, ask, and write @plan in one manifest transaction. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Running update-initramfs and update-grub after the boot files changed.
- * Their output is kept and shown only when they fail.
+ * Running the boot chain's updates after the boot files changed: the
+ * initramfs generator (update-initramfs or dracut) and the boot menu
+ * (update-grub). Their output is kept and shown only when they fail.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,17 +13,45 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bootchain.h"
 #include "cli.h"
 
 extern char **environ;
 
 static const struct {
-	const char *env, *cmd, *what;
+	const char *env, *what;
 } updates[] = {
-    [AV_UPDATE_INITRAMFS] = {"AUTO_VFIO_UPDATE_INITRAMFS", "update-initramfs -u -k all",
-			     "initramfs images"},
-    [AV_UPDATE_GRUB] = {"AUTO_VFIO_UPDATE_GRUB", "update-grub", "GRUB menu"},
+    [AV_UPDATE_INITRAMFS] = {"AUTO_VFIO_UPDATE_INITRAMFS", "initramfs images"},
+    [AV_UPDATE_GRUB] = {"AUTO_VFIO_UPDATE_GRUB", "GRUB menu"},
 };
+
+/*
+ * systemd-boot's entries: kernel-install add for every installed kernel, as
+ * Debian's zz-systemd-boot kernel hook runs it; 90-loaderentry rewrites the
+ * plain entry from /etc/kernel/cmdline and our plugin writes ours beside it.
+ */
+#define BLS_UPDATE                                                                                 \
+	"for k in /boot/vmlinuz-*; do [ -e \"$k\" ] || continue; v=${k#/boot/vmlinuz-}; "          \
+	"i=/boot/initrd.img-$v; if [ -e \"$i\" ]; then kernel-install add \"$v\" \"$k\" \"$i\"; "  \
+	"else kernel-install add \"$v\" \"$k\"; fi || exit 1; done"
+
+static bool is_bls(const struct av_cli *cli)
+{
+	struct av_bootchain bc;
+
+	av_bootchain_detect(&cli->ctx, &bc);
+	return bc.loader == AV_LOADER_BLS;
+}
+
+const char *av_cli_update_cmd(const struct av_cli *cli, enum av_update which)
+{
+	struct av_bootchain bc;
+
+	if (which == AV_UPDATE_GRUB)
+		return is_bls(cli) ? "kernel-install add (every kernel in /boot)" : "update-grub";
+	av_bootchain_detect(&cli->ctx, &bc);
+	return av_gen_update_cmd(bc.gen);
+}
 
 /* Run @cmd with /bin/sh; its output (stdout and stderr) goes to *out. Exit status or -errno. */
 static int run_sh(const char *cmd, char **out)
@@ -71,7 +100,10 @@ static int run_sh(const char *cmd, char **out)
 
 int av_cli_update(struct av_cli *cli, enum av_update which)
 {
-	const char *cmd = getenv(updates[which].env);
+	bool bls = which == AV_UPDATE_GRUB && is_bls(cli);
+	const char *cmd = getenv(bls ? "AUTO_VFIO_UPDATE_BLS" : updates[which].env);
+	bool loop = false;
+	const char *what = bls ? "systemd-boot entries" : updates[which].what, *shown;
 	char *out = NULL;
 	int rc;
 
@@ -79,22 +111,25 @@ int av_cli_update(struct av_cli *cli, enum av_update which)
 		/* A prefixed root is not the running system: its tools are not ours to run. */
 		if (!av_ctx_is_real_root(&cli->ctx)) {
 			printf("Skipped '%s': %s is not the running system; run it there.\n",
-			       updates[which].cmd, cli->ctx.root);
+			       av_cli_update_cmd(cli, which), cli->ctx.root);
 			return 0;
 		}
-		cmd = updates[which].cmd;
+		loop = bls;
+		cmd = bls ? BLS_UPDATE : av_cli_update_cmd(cli, which);
 	}
+	/* the loop is long: say what it does */
+	shown = loop ? av_cli_update_cmd(cli, which) : cmd;
 	/*
 	 * Under another root (a chroot or a test) the GRUB generator must read
 	 * that root's configuration and devices, as this run does.
 	 */
 	if (!av_ctx_is_real_root(&cli->ctx))
 		setenv(AV_ROOT_ENV, cli->ctx.root, 1);
-	printf("Updating the %s: %s ...\n", updates[which].what, cmd);
+	printf("Updating the %s: %s ...\n", what, shown);
 	fflush(stdout);
 	rc = run_sh(cmd, &out);
 	if (rc != 0) {
-		fprintf(stderr, "%s: '%s' failed (%s %d); its output:\n%s", cli->prog, cmd,
+		fprintf(stderr, "%s: '%s' failed (%s %d); its output:\n%s", cli->prog, shown,
 			rc < 0 ? "error" : "exit status", rc < 0 ? -rc : rc, out ? out : "");
 		if (out && *out && out[strlen(out) - 1] != '\n')
 			fputc('\n', stderr);

@@ -568,6 +568,44 @@ static void kernel_order(const struct emitter *e, struct av_kernel *k, size_t nk
 	}
 }
 
+/*
+ * Was @addr the boot VGA device when the last grub.cfg @last was written?
+ * Its entry keeping @addr was then the one without AV_BOOTFB_PARAM while
+ * others carried it: that parameter goes only where the boot GPU is passed.
+ */
+static bool last_boot_vga(const char *last, const char *addr)
+{
+	char id[64];
+	const char *p, *line, *eol;
+
+	if (!strstr(last, " " AV_BOOTFB_PARAM))
+		return false;
+	snprintf(id, sizeof(id), "-host-%s' {", addr);
+	p = strstr(last, id);
+	line = p ? strstr(p, "\tlinux\t") : NULL;
+	if (!line)
+		return false;
+	eol = strchr(line, '\n');
+	p = strstr(line, " " AV_BOOTFB_PARAM);
+	return !p || (eol && p > eol);
+}
+
+/*
+ * A GPU the host kept in the last grub.cfg (@data: that file) has an entry id
+ * naming it; the boot VGA device's entry is the one without AV_BOOTFB_PARAM.
+ */
+static bool was_host(void *data, const char *address, bool *boot_vga)
+{
+	const struct av_file *last = data;
+	char id[64];
+
+	*boot_vga = last->exists && last_boot_vga(last->data, address);
+	if (!last->exists)
+		return false;
+	snprintf(id, sizeof(id), "-host-%s' {", address);
+	return strstr(last->data, id) != NULL;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: " PROG " [OPTIONS]\n"
@@ -750,7 +788,7 @@ int main(int argc, char **argv)
 
 		if (av_file_read(&ctx, "/boot/grub/grub.cfg", &last) == -ENOMEM)
 			goto oom;
-		err = av_select_config_machine(&cfg, live, last.exists ? last.data : NULL, &m);
+		err = av_select_config_machine(&cfg, live, was_host, &last, &m);
 		av_file_release(&last);
 		if (err < 0)
 			goto oom;

@@ -405,28 +405,6 @@ void av_entry_iommu_params(const struct av_ctx *ctx, const struct av_config *cfg
 
 /* ---- the model of a machine without live IOMMU groups ---- */
 
-/*
- * Was @addr the boot VGA device when the last boot menu @last was written?
- * Its entry keeping @addr was then the one without AV_BOOTFB_PARAM while
- * others carried it: that parameter goes only where the boot GPU is passed.
- */
-static bool last_boot_vga(const char *last, const char *addr)
-{
-	char id[64];
-	const char *p, *line, *eol;
-
-	if (!strstr(last, " " AV_BOOTFB_PARAM))
-		return false;
-	snprintf(id, sizeof(id), "-host-%s' {", addr);
-	p = strstr(last, id);
-	line = p ? strstr(p, "\tlinux\t") : NULL;
-	if (!line)
-		return false;
-	eol = strchr(line, '\n');
-	p = strstr(line, " " AV_BOOTFB_PARAM);
-	return !p || (eol && p > eol);
-}
-
 static int addr_cmp_dev(const void *a, const void *b)
 {
 	return av_pci_addr_cmp(&((const struct av_dev *)a)->addr,
@@ -434,7 +412,7 @@ static int addr_cmp_dev(const void *a, const void *b)
 }
 
 int av_select_config_machine(const struct av_config *cfg, const struct av_machine *live,
-			     const char *last_menu, struct av_machine **out)
+			     av_select_was_host_fn was_host, void *data, struct av_machine **out)
 {
 	struct av_machine *m = calloc(1, sizeof(*m));
 	size_t n = 0;
@@ -465,15 +443,15 @@ int av_select_config_machine(const struct av_config *cfg, const struct av_machin
 		d->device = sel->device;
 		d->class = ld ? ld->class : 0;
 		d->cls = ld ? ld->cls : 0;
-		d->boot_vga = ld ? ld->boot_vga : last_menu && last_boot_vga(last_menu, d->address);
-		if (!ld && last_menu) {
-			char id[64];
+		d->boot_vga = ld && ld->boot_vga;
+		if (!ld && was_host) {
+			bool boot_vga = false;
 
-			snprintf(id, sizeof(id), "-host-%s' {", d->address);
-			if (strstr(last_menu, id)) {
+			if (was_host(data, d->address, &boot_vga)) {
 				d->class = 0x030000;
 				d->cls = 0x0300;
 			}
+			d->boot_vga = boot_vga;
 		}
 		d->revision = -1;
 		d->group = (int)n;

@@ -94,15 +94,23 @@ void av_entry_iommu_params(const struct av_ctx *ctx, const struct av_config *cfg
 const char *av_iommu_params(const struct av_ctx *ctx);
 
 /*
+ * Is the device at @address (DDDD:BB:DD.F) a GPU the host kept in the entries
+ * written last time? Lets the model from the config alone keep its entries
+ * when sysfs does not show the device. *@boot_vga: was it the boot VGA device
+ * then (its entries carried AV_BOOTFB_PARAM where it was passed)? Each boot
+ * loader's generator reads its own last entries.
+ */
+typedef bool (*av_select_was_host_fn)(void *data, const char *address, bool *boot_vga);
+
+/*
  * Without live IOMMU groups (a chroot, recovery, the IOMMU off) the config is
  * the truth: a model with one safe group per selected device, classes and
  * names from @live (may be NULL) when the device is there with the selected
- * ID. A device @live does not show is a GPU when @last_menu (the last boot
- * menu written, may be NULL) has an entry keeping it, so the ids stay, and
- * the boot VGA device when that entry alone lacked AV_BOOTFB_PARAM; the
- * other selected functions of a GPU's slot go with it.
+ * ID, else a GPU when @was_host says so; the other selected functions of a
+ * GPU's slot go with it. The binder checks every device again at boot.
+ * 0 or -ENOMEM.
  */
 int av_select_config_machine(const struct av_config *cfg, const struct av_machine *live,
-			     const char *last_menu, struct av_machine **out);
+			     av_select_was_host_fn was_host, void *data, struct av_machine **out);
 
 #endif

@@ -10,6 +10,8 @@
 
 #include <libkmod.h>
 
+#include "bls.h"
+#include "bootchain.h"
 #include "fileops.h"
 #include "hostfacts.h"
 #include "initramfs.h"
@@ -412,20 +414,72 @@ static void check_vfio_module(struct coll *c, const struct av_kconfig *kc)
 		    c->ctx->root, rel[0] ? rel : "<release>");
 }
 
-static void check_initramfs(struct coll *c, const char *rel)
+/* systemd-boot: our entries are there in multi-boot mode, no plain entry binds. */
+static void check_bls(struct coll *c, const struct av_config *cfg)
 {
+	char rel[PATH_MAX], dir[2 * PATH_MAX];
+	size_t nours, binding;
+
+	if (av_bls_entries_dir(c->ctx, rel, sizeof(rel)) < 0 ||
+	    (snprintf(dir, sizeof(dir), "%s%s", c->ctx->root, rel),
+	     av_bls_count(dir, &nours, &binding) < 0)) {
+		add(c, AV_STATUS_PROBLEM, "bootchain", "", "run 'auto-vfio setup' again",
+		    "no systemd-boot entries directory (loader/entries) under %s/efi, /boot/efi or "
+		    "/boot",
+		    c->ctx->root);
+		return;
+	}
+	if (cfg->mode == AV_MODE_MULTIBOOT && nours == 0)
+		add(c, AV_STATUS_PROBLEM, "bootchain", "",
+		    "kernel-install add KVER /boot/vmlinuz-KVER for each kernel (or 'auto-vfio "
+		    "setup')",
+		    "no auto-vfio systemd-boot entries in %s", rel);
+	else if (cfg->mode == AV_MODE_MULTIBOOT)
+		add(c, AV_STATUS_OK, "bootchain", "", NULL,
+		    "%zu auto-vfio systemd-boot entr%s in %s", nours, nours == 1 ? "y" : "ies",
+		    rel);
+	if (cfg->mode == AV_MODE_MULTIBOOT && binding)
+		add(c, AV_STATUS_PROBLEM, "bootchain", "",
+		    "kernel-install add KVER /boot/vmlinuz-KVER for that kernel",
+		    "%zu plain systemd-boot entr%s in %s pass%s devices through (auto_vfio.bind=)",
+		    binding, binding == 1 ? "y" : "ies", rel, binding == 1 ? "es" : "");
+}
+
+/* Where each generator keeps the pieces our hook or module puts into an image. */
+static const struct gen_layout {
+	const char *script_pat, *script_what, *update_fmt, *create_fmt;
+	const char *const hooks[4]; /* our build-time hook or module, any of these */
+} gen_layouts[] = {
+    [AV_GEN_INITRAMFS_TOOLS] = {"scripts/init-top/auto-vfio*",
+				"the boot script scripts/init-top/auto-vfio",
+				"update-initramfs -u -k %s",
+				"update-initramfs -c -k %s",
+				{"/usr/share/initramfs-tools/hooks/auto-vfio",
+				 "/usr/local/share/initramfs-tools/hooks/auto-vfio",
+				 "/etc/initramfs-tools/hooks/auto-vfio", NULL}},
+    [AV_GEN_DRACUT] = {"*dracut/hooks/pre-udev/*auto-vfio*",
+		       "the pre-udev hook of the dracut module 90auto-vfio",
+		       "dracut --force --kver %s",
+		       "dracut --force --kver %s",
+		       {"/usr/lib/dracut/modules.d/90auto-vfio/module-setup.sh", NULL}},
+};
+
+static void check_initramfs(struct coll *c, enum av_initramfs_gen gen, const char *rel)
+{
+	const struct gen_layout *gl =
+	    &gen_layouts[gen == AV_GEN_DRACUT ? AV_GEN_DRACUT : AV_GEN_INITRAMFS_TOOLS];
 	struct av_initramfs ir;
 	struct av_kconfig kc;
 	char img[PATH_MAX], fix[512], missing[256] = "", pat[AV_RELEASE_LEN + 64];
-	bool pci_in = false, vfio_in = false, have_kc;
+	bool pci_in = false, vfio_in = false, have_kc, have_hook = false;
 	size_t ml = 0;
 	int err;
 
-	snprintf(img, sizeof(img), "/boot/initrd.img-%s", rel);
-	snprintf(fix, sizeof(fix), "update-initramfs -u -k %s", rel);
+	av_gen_image(c->ctx, gen, rel, img, sizeof(img));
+	snprintf(fix, sizeof(fix), gl->update_fmt, rel);
 	err = av_initramfs_list(c->ctx, img, &ir);
 	if (err == -ENOENT) {
-		snprintf(fix, sizeof(fix), "update-initramfs -c -k %s", rel);
+		snprintf(fix, sizeof(fix), gl->create_fmt, rel);
 		add(c, AV_STATUS_PROBLEM, "initramfs", rel, fix, "no initramfs image %s", img);
 		return;
 	}
@@ -455,10 +509,9 @@ static void check_initramfs(struct coll *c, const char *rel)
 	if (!av_initramfs_find(&ir, "*bin/auto-vfio-bind"))
 		ml += (size_t)snprintf(missing + ml, sizeof(missing) - ml,
 				       "%sthe binder auto-vfio-bind", ml ? ", " : "");
-	if (!av_initramfs_find(&ir, "scripts/init-top/auto-vfio*"))
-		ml += (size_t)snprintf(missing + ml, sizeof(missing) - ml,
-				       "%sthe boot script scripts/init-top/auto-vfio",
-				       ml ? ", " : "");
+	if (!av_initramfs_find(&ir, gl->script_pat))
+		ml += (size_t)snprintf(missing + ml, sizeof(missing) - ml, "%s%s", ml ? ", " : "",
+				       gl->script_what);
 	if (!pci_in)
 		ml += (size_t)snprintf(missing + ml, sizeof(missing) - ml, "%svfio-pci.ko",
 				       ml ? ", " : "");
@@ -466,13 +519,16 @@ static void check_initramfs(struct coll *c, const char *rel)
 		ml += (size_t)snprintf(missing + ml, sizeof(missing) - ml, "%svfio.ko",
 				       ml ? ", " : "");
 	if (ml) {
-		if (!exists(c->ctx, "/usr/share/initramfs-tools/hooks/auto-vfio") &&
-		    !exists(c->ctx, "/usr/local/share/initramfs-tools/hooks/auto-vfio") &&
-		    !exists(c->ctx, "/etc/initramfs-tools/hooks/auto-vfio"))
+		for (size_t i = 0; gl->hooks[i]; i++)
+			have_hook = have_hook || exists(c->ctx, gl->hooks[i]);
+		if (!have_hook) {
+			char redo[128];
+
+			snprintf(redo, sizeof(redo), gl->update_fmt, rel);
 			snprintf(fix, sizeof(fix),
-				 "reinstall auto-vfio (its initramfs hook is missing), then "
-				 "update-initramfs -u -k %s",
-				 rel);
+				 "reinstall auto-vfio (its %s is missing), then %s",
+				 gen == AV_GEN_DRACUT ? "dracut module" : "initramfs hook", redo);
+		}
 		add(c, AV_STATUS_PROBLEM, "initramfs", rel, fix, "%s lacks %s", img, missing);
 	} else {
 		add(c, AV_STATUS_OK, "initramfs", rel, NULL,
@@ -700,6 +756,7 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 	bool have_kc = false;
 	char cpu[32];
 	struct av_kernel *kernels;
+	struct av_bootchain bc;
 	int nk;
 	int err;
 
@@ -737,6 +794,16 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 	if (have_kc)
 		av_kconfig_release(&kc);
 
+	av_bootchain_detect(ctx, &bc);
+	add(&c,
+	    bc.gen == AV_GEN_UNKNOWN || bc.loader == AV_LOADER_UNKNOWN ||
+		    bc.loader == AV_LOADER_AMBIGUOUS
+		? AV_STATUS_WARN
+		: AV_STATUS_INFO,
+	    "bootchain", "", NULL, "initramfs by %s (%s), boot loader %s (%s)", av_gen_name(bc.gen),
+	    bc.gen_why, av_loader_name(bc.loader), bc.loader_why);
+	if (bc.loader == AV_LOADER_BLS && st->configured)
+		check_bls(&c, &st->cfg);
 	nk = av_kernels_find(ctx, &kernels);
 	if (nk < 0)
 		nk = 0; /* no /boot: said below as "no kernels" */
@@ -748,7 +815,7 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 		    "no kernels (vmlinuz-*) under %s/boot", ctx->root);
 	else
 		for (int i = 0; i < nk; i++)
-			check_initramfs(&c, kernels[i].version);
+			check_initramfs(&c, bc.gen, kernels[i].version);
 	av_kernels_free(kernels, (size_t)nk);
 
 	check_groups(&c);

@@ -30,7 +30,7 @@ enum av_status_sev {
 struct av_status_item {
 	enum av_status_sev sev;
 	const char *check; /* "iommu", "cmdline", "config", "vfio-pci", "kconfig", "initramfs",
-			      "driver", "framebuffer", "reset" */
+			      "bootchain", "driver", "framebuffer", "reset" */
 	char *subject;	   /* a kernel release or PCI address; "" when about the machine */
 	char *msg;
 	char *fix; /* what to do, one line; NULL when nothing */

@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * BLS entries beside kernel-install's. Its 90-loaderentry copies the
+ * kernel and initrds and writes $ENTRY_TOKEN-$KVER.conf (or +TRIES.conf with
+ * boot counting); ours copy that entry's lines (linux/initrd paths are
+ * relative to the boot partition, so copied, never rebuilt) and change only
+ * the title and the options. The plain entry must never pass devices
+ * through: 90-loaderentry may have taken its options from a running
+ * command line that did.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bls.h"
+#include "cmdline.h"
+#include "fileops.h"
+#include "plan.h"
+#include "safety.h"
+#include "select.h"
+
+#define OURS "-auto-vfio-"
+
+/* A context for the real file system: kernel-install hands us real paths. */
+static struct av_ctx real_ctx(const struct av_ctx *ctx)
+{
+	struct av_ctx r = *ctx;
+
+	r.root[0] = '\0';
+	return r;
+}
+
+int av_bls_entries_dir(const struct av_ctx *ctx, char *buf, size_t size)
+{
+	static const char *const roots[] = {"/efi", "/boot/efi", "/boot"};
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		char full[PATH_MAX];
+		DIR *d;
+
+		snprintf(buf, size, "%s/loader/entries", roots[i]);
+		if (av_path(ctx, full, sizeof(full), "%s", buf) < 0)
+			continue;
+		d = opendir(full);
+		if (d) {
+			closedir(d);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static bool is_bind_word(const char *w, size_t len)
+{
+	return (len >= 15 && strncmp(w, "auto_vfio.bind=", 15) == 0) ||
+	       (len >= 15 && strncmp(w, "auto-vfio.bind=", 15) == 0);
+}
+
+/* Append the words of @in to @f, minus bind tokens (and @drop_boot: BOOT_IMAGE=, initrd=). */
+static void put_words(FILE *f, const char *in, bool drop_boot, bool *first)
+{
+	for (const char *p = in; p && *p;) {
+		size_t len;
+
+		p += strspn(p, " \t\r\n");
+		len = strcspn(p, " \t\r\n");
+		if (!len)
+			break;
+		/* @drop_boot also drops what an auto-vfio entry adds beside its token */
+		if (!is_bind_word(p, len) &&
+		    !(drop_boot && ((len >= 11 && strncmp(p, "BOOT_IMAGE=", 11) == 0) ||
+				    (len >= 7 && strncmp(p, "initrd=", 7) == 0) ||
+				    (len == strlen(AV_BOOTFB_PARAM) &&
+				     strncmp(p, AV_BOOTFB_PARAM, len) == 0)))) {
+			fprintf(f, "%s%.*s", *first ? "" : " ", (int)len, p);
+			*first = false;
+		}
+		p += len;
+	}
+}
+
+/* The value of BLS key @key in @text (first occurrence), malloc'd; NULL when absent. */
+static char *bls_value(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = text; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (len > klen && strncmp(p, key, klen) == 0 &&
+		    (p[klen] == ' ' || p[klen] == '\t')) {
+			const char *v = p + klen + strspn(p + klen, " \t");
+
+			return strndup(v, len - (size_t)(v - p));
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Does the entry name @name (a *.conf) belong to auto-vfio? */
+static bool ours(const char *name)
+{
+	return strstr(name, OURS "host-") || strstr(name, OURS "headless");
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+/* "TOKEN-KVER" from "TOKEN-KVER.conf" or "TOKEN-KVER+LEFT[-DONE].conf". */
+static void entry_base(const char *name, const char *kver, char *out, size_t size)
+{
+	const char *v = strstr(name, kver);
+	size_t len = v ? (size_t)(v - name) + strlen(kver) : strlen(name) - 5;
+
+	snprintf(out, size, "%.*s", (int)len, name);
+}
+
+/* The plain entry of @kver in @dir (real path): its file name into @name. */
+static int find_plain(const struct av_ctx *rc, const char *dir, const char *token, const char *kver,
+		      char *name, size_t size, struct av_file *text)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort), err = -ENOENT;
+
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		const char *nm = list[i]->d_name;
+		char path[PATH_MAX], *ver;
+
+		if (err == 0 || !has_suffix(nm, ".conf") || ours(nm) ||
+		    (token && (strncmp(nm, token, strlen(token)) != 0 || nm[strlen(token)] != '-')))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, nm);
+		if (av_file_read(rc, path, text) < 0 || !text->exists)
+			continue;
+		ver = bls_value(text->data, "version");
+		if (ver && strcmp(ver, kver) == 0 && strstr(nm, kver)) {
+			snprintf(name, size, "%s", nm);
+			err = 0;
+		} else {
+			av_file_release(text);
+		}
+		free(ver);
+	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return err;
+}
+
+/* Remove entries named @base-auto-vfio-*.conf (@base NULL: every one of ours for @kver, or all). */
+static int remove_ours(const struct av_ctx *rc, const char *dir, const char *base,
+		       const char *token, const char *kver, struct av_bls_result *res)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort), err = 0;
+	char mid[256] = "";
+
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (kver)
+		snprintf(mid, sizeof(mid), "-%s" OURS, kver);
+	for (int i = 0; i < n; i++) {
+		const char *nm = list[i]->d_name;
+		char path[PATH_MAX];
+
+		if (!has_suffix(nm, ".conf") || !ours(nm))
+			continue;
+		if (base && (strncmp(nm, base, strlen(base)) != 0 ||
+			     strncmp(nm + strlen(base), OURS, strlen(OURS)) != 0))
+			continue;
+		if (!base && kver && !strstr(nm, mid))
+			continue;
+		if (token && strncmp(nm, token, strlen(token)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, nm);
+		if (av_file_remove(rc, path) < 0 && !err)
+			err = -EIO;
+		else if (res)
+			res->removed++;
+	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return err;
+}
+
+int av_bls_remove(const struct av_ctx *ctx, const char *dir, const char *token, const char *kver,
+		  struct av_bls_result *res)
+{
+	struct av_ctx rc = real_ctx(ctx);
+
+	return remove_ours(&rc, dir, NULL, token, kver, res);
+}
+
+/* The plain entry's lines for ours: all but title and options. */
+static char *entry_text(const char *plain, const char *title, const char *options)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	bool had_options = false;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "title      %s\n", title);
+	for (const char *p = plain; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t l = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (!(l >= 5 && strncmp(p, "title", 5) == 0 &&
+		      (l == 5 || p[5] == ' ' || p[5] == '\t')) &&
+		    !(l >= 7 && strncmp(p, "options", 7) == 0 &&
+		      (l == 7 || p[7] == ' ' || p[7] == '\t')) &&
+		    l > 0)
+			fprintf(f, "%.*s\n", (int)l, p);
+		if (l >= 7 && strncmp(p, "options", 7) == 0 &&
+		    (l == 7 || p[7] == ' ' || p[7] == '\t') && !had_options) {
+			fprintf(f, "options    %s\n", options);
+			had_options = true;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	if (!had_options && options[0])
+		fprintf(f, "options    %s\n", options);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Device names may hold anything pci.ids holds: one line, no control characters. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+struct was_host_data {
+	const char *dir;
+};
+
+/*
+ * A kept GPU of earlier entries has an entry naming it (':' as '-'); the boot
+ * VGA device's is the one without AV_BOOTFB_PARAM while others carry it.
+ */
+static bool was_host(void *data, const char *address, bool *boot_vga)
+{
+	const struct was_host_data *w = data;
+	struct dirent **list;
+	char want[64];
+	bool found = false;
+	int n = scandir(w->dir, &list, NULL, alphasort);
+
+	bool others_bootfb = false, own_bootfb = false;
+
+	snprintf(want, sizeof(want), OURS "host-%s.conf", address);
+	for (char *c = want; *c; c++)
+		if (*c == ':')
+			*c = '-';
+	for (int i = 0; i < n; i++) {
+		const char *nm = list[i]->d_name;
+		bool mine = has_suffix(nm, want);
+
+		if (ours(nm)) {
+			char path[PATH_MAX];
+			struct av_file f = {0};
+			struct av_ctx rc = {0};
+
+			snprintf(path, sizeof(path), "%s/%s", w->dir, nm);
+			if (av_file_read(&rc, path, &f) == 0 && f.exists &&
+			    strstr(f.data, " " AV_BOOTFB_PARAM)) {
+				if (mine)
+					own_bootfb = true;
+				else
+					others_bootfb = true;
+			}
+			av_file_release(&f);
+		}
+		found = found || mine;
+		free(list[i]);
+	}
+	if (n >= 0)
+		free(list);
+	*boot_vga = found && others_bootfb && !own_bootfb;
+	return found;
+}
+
+/* The machine the entries are computed on: live, or the configuration alone. */
+static int load_model(const struct av_ctx *ctx, const struct av_config *cfg, const char *dir,
+		      const char *pci_ids, struct av_machine **out)
+{
+	struct av_load_opts lo = {.pci_ids = pci_ids};
+	struct av_machine *live = NULL;
+	struct was_host_data w = {dir};
+	int err = av_machine_load(ctx, &lo, &live);
+
+	if (err == -ENOMEM)
+		return err;
+	if (err == 0 && live->iommu) {
+		err = av_analyze(ctx, live);
+		if (err < 0) {
+			av_machine_free(live);
+			return err;
+		}
+		*out = live;
+		return 0;
+	}
+	av_info(ctx, "no live IOMMU groups: entries built from " AV_CONFIG_PATH " alone");
+	err = av_select_config_machine(cfg, live, was_host, &w, out);
+	av_machine_free(live);
+	return err;
+}
+
+static int write_entry(const struct av_ctx *rc, const char *dir, const char *base,
+		       const char *suffix, const char *text, struct av_bls_result *res)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s" OURS "%s.conf", dir, base, suffix) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	err = av_file_replace(rc, path, text, strlen(text), 0644, (uid_t)-1, (gid_t)-1);
+	if (err == 0 && res)
+		res->written++;
+	return err;
+}
+
+/* Our entries for one plain entry @name (@plain its text). */
+static int render(const struct av_ctx *ctx, const char *dir, const char *name, const char *plain,
+		  const char *kver, const struct av_config *cfg, const struct av_machine *m,
+		  struct av_bls_result *res)
+{
+	struct av_ctx rc = real_ctx(ctx);
+	struct av_resolved sel;
+	struct av_entry *entries = NULL;
+	char base[512], params[1024], *title = bls_value(plain, "title"),
+				      *opts = bls_value(plain, "options");
+	char *clean = NULL, *text = NULL, *bind = NULL, *options = NULL, *t = NULL;
+	size_t cl = 0, n;
+	bool first = true;
+	FILE *f;
+	int err;
+
+	entry_base(name, kver, base, sizeof(base));
+	err = av_select(ctx, m, cfg, AV_SELECT_LENIENT, &sel);
+	if (err < 0)
+		goto out;
+	err = -ENOMEM;
+	entries = calloc(sel.nunits + 1, sizeof(*entries));
+	if (!entries)
+		goto out;
+	n = av_entries(m, &sel, entries);
+	f = open_memstream(&clean, &cl);
+	if (!f)
+		goto out;
+	put_words(f, opts, false, &first);
+	if (fclose(f) != 0)
+		goto out;
+	av_entry_iommu_params(ctx, cfg, clean, params, sizeof(params));
+	err = remove_ours(&rc, dir, base, NULL, NULL, NULL);
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct av_entry *en = &entries[i];
+		char suffix[64];
+		size_t tl = 0;
+		FILE *tf;
+
+		err = av_entry_bind_param(m, en, &bind);
+		if (err < 0)
+			break;
+		err = -ENOMEM;
+		tf = open_memstream(&t, &tl);
+		if (!tf)
+			break;
+		fprintf(tf, "%s (auto-vfio: ", title ? title : kver);
+		if (en->keep != AV_NONE) {
+			fputs("host keeps ", tf);
+			for (size_t k = 0; k < en->nvga; k++) {
+				const struct av_dev *d = &m->devs[en->vga[k]];
+
+				fprintf(tf, "%s%s %s at %s", k ? " and " : "", d->vendor_name,
+					d->device_name, d->address);
+			}
+		} else {
+			fputs("headless host, every selected GPU to VMs", tf);
+		}
+		/* a file name: ':' as '-' */
+		snprintf(suffix, sizeof(suffix), "%s", en->id);
+		for (char *c = suffix; *c; c++)
+			if (*c == ':')
+				*c = '-';
+		fputc(')', tf);
+		if (fclose(tf) != 0)
+			break;
+		one_line(t);
+		/* only a passed boot GPU loses the firmware console, as in the GRUB entries */
+		if (asprintf(&options, "%s%s%s%s%s%s", clean, clean[0] && params[0] ? " " : "",
+			     params, bind[0] ? " " : "", bind,
+			     en->bootfb ? " " AV_BOOTFB_PARAM : "") < 0) {
+			options = NULL;
+			break;
+		}
+		text = entry_text(plain, t, options);
+		err = text ? write_entry(&rc, dir, base, suffix, text, res) : -ENOMEM;
+		free(text);
+		free(options);
+		free(bind);
+		free(t);
+		text = options = bind = t = NULL;
+	}
+out:
+	free(text);
+	free(options);
+	free(bind);
+	free(t);
+	free(clean);
+	free(title);
+	free(opts);
+	free(entries);
+	return err;
+}
+
+/* The plain entry @name without bind tokens in its options. */
+static int clean_plain(const struct av_ctx *rc, const char *dir, const char *name,
+		       const struct av_file *plain, struct av_bls_result *res)
+{
+	char *opts = bls_value(plain->data, "options"), *clean = NULL, *text;
+	char path[PATH_MAX];
+	size_t cl = 0;
+	bool first = true, dirty = false;
+	FILE *f;
+	int err;
+
+	for (const char *p = opts; p && *p;) {
+		size_t len;
+
+		p += strspn(p, " \t");
+		len = strcspn(p, " \t");
+		dirty |= len && is_bind_word(p, len);
+		p += len;
+	}
+	if (!dirty) {
+		free(opts);
+		return 0;
+	}
+	f = open_memstream(&clean, &cl);
+	if (!f) {
+		free(opts);
+		return -ENOMEM;
+	}
+	put_words(f, opts, false, &first);
+	free(opts);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	{
+		char *title = bls_value(plain->data, "title");
+
+		text = entry_text(plain->data, title ? title : "", clean);
+		free(title);
+	}
+	free(clean);
+	if (!text)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	err = av_file_replace(rc, path, text, strlen(text), plain->mode, (uid_t)-1, (gid_t)-1);
+	free(text);
+	if (err == 0 && res)
+		res->cleaned++;
+	return err;
+}
+
+static int add_one(const struct av_ctx *ctx, const char *dir, const char *name,
+		   const struct av_file *plain, const char *kver, const struct av_config *cfg,
+		   const struct av_machine *m, struct av_bls_result *res)
+{
+	struct av_ctx rc = real_ctx(ctx);
+	char base[512];
+	int err;
+
+	entry_base(name, kver, base, sizeof(base));
+	if (cfg->mode != AV_MODE_MULTIBOOT)
+		return remove_ours(&rc, dir, base, NULL, NULL, res);
+	err = clean_plain(&rc, dir, name, plain, res);
+	if (err < 0)
+		av_warn(ctx, "%s/%s: cannot take auto_vfio.bind= out: %s", dir, name,
+			strerror(-err));
+	return render(ctx, dir, name, plain->data, kver, cfg, m, res);
+}
+
+int av_bls_add(const struct av_ctx *ctx, const char *dir, const char *token, const char *kver,
+	       const char *pci_ids, struct av_bls_result *res)
+{
+	struct av_ctx rc = real_ctx(ctx);
+	struct av_machine *m = NULL;
+	struct av_file plain = {0};
+	struct av_config cfg;
+	char name[NAME_MAX + 1];
+	int err;
+
+	err = av_config_load(ctx, &cfg);
+	if (err == -ENOENT)
+		return 0;
+	if (err < 0) {
+		av_warn(ctx, "%s%s is unreadable or damaged; no auto-vfio entries", ctx->root,
+			AV_CONFIG_PATH);
+		return err;
+	}
+	err = find_plain(&rc, dir, token, kver, name, sizeof(name), &plain);
+	if (err < 0) {
+		av_warn(ctx, "no boot entry for %s in %s; no auto-vfio entries for it", kver, dir);
+		return err;
+	}
+	if (cfg.mode == AV_MODE_MULTIBOOT)
+		err = load_model(ctx, &cfg, dir, pci_ids, &m);
+	if (!err)
+		err = add_one(ctx, dir, name, &plain, kver, &cfg, m, res);
+	av_file_release(&plain);
+	av_machine_free(m);
+	return err;
+}
+
+int av_bls_regenerate(const struct av_ctx *ctx, const char *dir, const char *pci_ids,
+		      struct av_bls_result *res)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort), err = 0;
+
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		const char *nm = list[i]->d_name;
+		struct av_ctx rc = real_ctx(ctx);
+		struct av_file text = {0};
+		char path[PATH_MAX], *ver = NULL;
+
+		if (has_suffix(nm, ".conf") && !ours(nm)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, nm);
+			if (av_file_read(&rc, path, &text) == 0 && text.exists)
+				ver = bls_value(text.data, "version");
+			if (ver && strstr(nm, ver)) {
+				int e = av_bls_add(ctx, dir, NULL, ver, pci_ids, res);
+
+				if (e < 0 && !err)
+					err = e;
+			}
+			free(ver);
+			av_file_release(&text);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return err;
+}
+
+int av_bls_count(const char *dir, size_t *nours, size_t *binding)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort);
+
+	*nours = *binding = 0;
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		const char *nm = list[i]->d_name;
+
+		if (has_suffix(nm, ".conf") && ours(nm)) {
+			(*nours)++;
+		} else if (has_suffix(nm, ".conf")) {
+			struct av_ctx rc = {0};
+			struct av_file f = {0};
+			char path[PATH_MAX], *opts = NULL;
+
+			snprintf(path, sizeof(path), "%s/%s", dir, nm);
+			if (av_file_read(&rc, path, &f) == 0 && f.exists)
+				opts = bls_value(f.data, "options");
+			if (opts &&
+			    (strstr(opts, "auto_vfio.bind=") || strstr(opts, "auto-vfio.bind=")))
+				(*binding)++;
+			free(opts);
+			av_file_release(&f);
+		}
+		free(list[i]);
+	}
+	free(list);
+	return 0;
+}
+
+int av_bls_kernel_cmdline(const struct av_ctx *ctx, const struct av_machine *m,
+			  const struct av_config *cfg, bool static_ids, const char *base,
+			  char **out)
+{
+	struct av_resolved r = {0};
+	char *buf = NULL;
+	size_t len = 0;
+	bool first = true;
+	FILE *f;
+	int err = 0;
+
+	*out = NULL;
+	if (cfg->mode == AV_MODE_STATIC && !static_ids) {
+		err = av_select(ctx, m, cfg, AV_SELECT_STRICT, &r);
+		if (err < 0)
+			return err;
+	}
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	/* the configured IOMMU words come back once, at the end */
+	for (const char *p = base; p && *p;) {
+		size_t wlen;
+		bool iommu;
+
+		p += strspn(p, " \t\r\n");
+		wlen = strcspn(p, " \t\r\n");
+		if (!wlen)
+			break;
+		iommu = av_cmdline_has_word(cfg->iommu_params, p, wlen);
+		if (!iommu) {
+			char w[4096];
+
+			snprintf(w, sizeof(w), "%.*s", (int)wlen, p);
+			put_words(f, w, true, &first);
+		}
+		p += wlen;
+	}
+	if (cfg->mode != AV_MODE_NONE && cfg->iommu_params[0]) {
+		fprintf(f, "%s%s", first ? "" : " ", cfg->iommu_params);
+		first = false;
+	}
+	for (size_t i = 0; i < r.ngroups; i++) {
+		struct av_sel s = av_sel_of(&m->devs[r.rep[i]]);
+		char sb[AV_SEL_LEN];
+
+		av_sel_format(&s, sb);
+		fprintf(f, "%s%s", i ? "," : (first ? "auto_vfio.bind=" : " auto_vfio.bind="), sb);
+	}
+	fputc('\n', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	return err;
+}
