@@ -109,6 +109,17 @@ const char *av_color(const struct av_cli *cli, const char *sgr)
 	return buf;
 }
 
+int av_cli_answer(char **line, size_t *cap)
+{
+	fflush(stdout);
+	if (getline(line, cap, stdin) < 0) {
+		putchar('\n');
+		return -ENODATA;
+	}
+	(*line)[strcspn(*line, "\r\n")] = '\0';
+	return 0;
+}
+
 struct av_machine *av_cli_load(struct av_cli *cli)
 {
 	struct av_machine *m = NULL;

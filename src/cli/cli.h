@@ -97,6 +97,12 @@ void av_cli_print_groups(FILE *f, const struct av_cli *cli, const struct av_mach
 /* A whole decimal number no larger than @max (no sign, no blanks). 0 or -EINVAL. */
 int av_cli_parse_num(const char *s, unsigned long max, unsigned long *v);
 
+/*
+ * The answer to a question just printed: one line of stdin into *@line
+ * (getline's buffer), without its line end. -ENODATA at the end of input.
+ */
+int av_cli_answer(char **line, size_t *cap);
+
 /* Terminal colours, empty strings when colour is off. */
 const char *av_color(const struct av_cli *cli, const char *sgr);
 #define AV_RED "1;31"

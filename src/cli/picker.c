@@ -378,13 +378,9 @@ int av_pick(const struct av_cli *cli, const struct av_machine *m, const struct a
 	}
 	for (;;) {
 		printf("Numbers or ranges (e.g. 1 3-4), Enter for none, ? for the full listing: ");
-		fflush(stdout);
-		if (getline(&line, &cap, stdin) < 0) {
-			putchar('\n');
-			err = -ENODATA;
+		err = av_cli_answer(&line, &cap);
+		if (err < 0)
 			goto out;
-		}
-		line[strcspn(line, "\r\n")] = '\0';
 		if (strcmp(line, "?") == 0) {
 			putchar('\n');
 			av_cli_print_groups(stdout, cli, m);

@@ -33,13 +33,10 @@ int setup_ask_yes_no(const char *question, bool def)
 
 	for (;;) {
 		printf("%s [%s] ", question, def ? "Y/n" : "y/N");
-		fflush(stdout);
-		if (getline(&line, &cap, stdin) < 0) {
-			putchar('\n');
+		if (av_cli_answer(&line, &cap) < 0) {
 			free(line);
 			return -ENODATA;
 		}
-		line[strcspn(line, "\r\n")] = '\0';
 		if (!line[0]) {
 			rc = def;
 			break;
@@ -73,13 +70,10 @@ int setup_ask_mode(enum av_mode def, enum av_mode *out)
 	       "  n  None: no passthrough.\n");
 	for (;;) {
 		printf("Mode [m/s/n, default %s]: ", keys[def]);
-		fflush(stdout);
-		if (getline(&line, &cap, stdin) < 0) {
-			putchar('\n');
+		if (av_cli_answer(&line, &cap) < 0) {
 			free(line);
 			return -ENODATA;
 		}
-		line[strcspn(line, "\r\n")] = '\0';
 		if (!line[0]) {
 			*out = def;
 			break;
@@ -149,13 +143,9 @@ int setup_ask_default(const struct setup *s, const struct av_resolved *r, char *
 		unsigned long k;
 
 		printf("Default [p/%sh, default %s]: ", n ? "1.../" : "", def[0] ? def : "p");
-		fflush(stdout);
-		if (getline(&line, &cap, stdin) < 0) {
-			putchar('\n');
-			rc = -ENODATA;
+		rc = av_cli_answer(&line, &cap);
+		if (rc < 0)
 			break;
-		}
-		line[strcspn(line, "\r\n")] = '\0';
 		k = strtoul(line, &end, 10);
 		if (!line[0])
 			break;
