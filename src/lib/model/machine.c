@@ -18,6 +18,7 @@
 #include <pci/pci.h>
 
 #include "machine.h"
+#include "strv.h"
 #include "sysfs.h"
 
 /*
@@ -53,34 +54,6 @@ __attribute__((format(printf, 1, 2))) static void pci_warning_cb(char *msg, ...)
 	va_end(ap);
 	if (pci_guard)
 		av_dbg(pci_guard->ctx, "libpci: %s", buf);
-}
-
-int av_strv_addf(char ***v, size_t *n, const char *fmt, ...)
-{
-	char **nv, *s;
-	va_list ap;
-	int len;
-
-	va_start(ap, fmt);
-	len = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (len < 0)
-		return -ENOMEM;
-	nv = realloc(*v, (*n + 1) * sizeof(*nv));
-	if (!nv) {
-		free(s);
-		return -ENOMEM;
-	}
-	nv[(*n)++] = s;
-	*v = nv;
-	return 0;
-}
-
-void av_strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 void av_machine_free(struct av_machine *m)

@@ -84,8 +84,4 @@ struct av_group *av_machine_group(const struct av_machine *m, int id);
 /* Do the groups @groups (@n indices into m->groups) hold the boot VGA device? */
 bool av_machine_groups_take_boot_vga(const struct av_machine *m, const size_t *groups, size_t n);
 
-/* Append a printf-formatted string to a NULL-free string array. 0 or -ENOMEM. */
-__attribute__((format(printf, 3, 4))) int av_strv_addf(char ***v, size_t *n, const char *fmt, ...);
-void av_strv_free(char **v, size_t n);
-
 #endif

@@ -7,6 +7,7 @@
 #include "hostfacts.h"
 #include "pciclass.h"
 #include "safety.h"
+#include "strv.h"
 
 #define MAX_HOST_DEVS 16
 
