@@ -150,14 +150,8 @@ static int grub_dropin(const struct av_machine *m, const struct av_config *cfg,
 	if (cfg->iommu_params[0])
 		fprintf(f, " %s", cfg->iommu_params);
 	if (cfg->mode == AV_MODE_STATIC && !static_ids && r->ngroups) {
-		fputs(" auto_vfio.bind=", f);
-		for (size_t i = 0; i < r->ngroups; i++) {
-			struct av_sel s = av_sel_of(&m->devs[r->rep[i]]);
-			char sb[AV_SEL_LEN];
-
-			av_sel_format(&s, sb);
-			fprintf(f, "%s%s", i ? "," : "", sb);
-		}
+		fputc(' ', f);
+		av_bind_param_put(f, m, r->rep, r->ngroups);
 	}
 	/* however vfio-pci takes it (selectors or IDs), its BARs must be free */
 	if (cfg->mode == AV_MODE_STATIC &&

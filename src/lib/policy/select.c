@@ -356,22 +356,31 @@ size_t av_entries(const struct av_machine *m, const struct av_resolved *r, struc
 	return n;
 }
 
-int av_entry_bind_param(const struct av_machine *m, const struct av_entry *e, char **out)
+void av_bind_param_put(FILE *f, const struct av_machine *m, const size_t *devs, size_t n)
 {
-	size_t len = 0, size = e->nbind * AV_SEL_LEN + sizeof("auto_vfio.bind=");
-	char *buf = malloc(size);
-
-	*out = buf;
-	if (!buf)
-		return -ENOMEM;
-	buf[0] = '\0';
-	for (size_t i = 0; i < e->nbind; i++) {
-		struct av_sel sel = av_sel_of(&m->devs[e->bind[i]]);
+	for (size_t i = 0; i < n; i++) {
+		struct av_sel sel = av_sel_of(&m->devs[devs[i]]);
 		char s[AV_SEL_LEN];
 
 		av_sel_format(&sel, s);
-		len +=
-		    (size_t)snprintf(buf + len, size - len, "%s%s", i ? "," : "auto_vfio.bind=", s);
+		fprintf(f, "%s%s", i ? "," : "auto_vfio.bind=", s);
+	}
+}
+
+int av_entry_bind_param(const struct av_machine *m, const struct av_entry *e, char **out)
+{
+	size_t size = 0;
+	FILE *f = open_memstream(out, &size);
+
+	if (!f) {
+		*out = NULL;
+		return -ENOMEM;
+	}
+	av_bind_param_put(f, m, e->bind, e->nbind);
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return -ENOMEM;
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cmdline.h"
 #include "config.h"
@@ -79,6 +80,9 @@ struct av_entry {
  * r->nunits + 1. Returns how many.
  */
 size_t av_entries(const struct av_machine *m, const struct av_resolved *r, struct av_entry *out);
+
+/* "auto_vfio.bind=SEL,SEL..." naming the devices @devs, in that order (nothing when @n is 0). */
+void av_bind_param_put(FILE *f, const struct av_machine *m, const size_t *devs, size_t n);
 
 /* "auto_vfio.bind=SEL,SEL..." for @e into a malloc'd string ("" when it binds nothing). */
 int av_entry_bind_param(const struct av_machine *m, const struct av_entry *e, char **out);

@@ -640,13 +640,10 @@ int av_bls_kernel_cmdline(const struct av_ctx *ctx, const struct av_machine *m,
 		fprintf(f, "%s%s", first ? "" : " ", cfg->iommu_params);
 		first = false;
 	}
-	for (size_t i = 0; i < r.ngroups; i++) {
-		struct av_sel s = av_sel_of(&m->devs[r.rep[i]]);
-		char sb[AV_SEL_LEN];
-
-		av_sel_format(&s, sb);
-		fprintf(f, "%s%s", i ? "," : (first ? "auto_vfio.bind=" : " auto_vfio.bind="), sb);
-	}
+	/* static mode: the selection in group order, as in the GRUB drop-in */
+	if (r.ngroups)
+		fputs(first ? "" : " ", f);
+	av_bind_param_put(f, m, r.rep, r.ngroups);
 	fputc('\n', f);
 	if (fclose(f) != 0) {
 		free(buf);
