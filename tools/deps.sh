@@ -11,8 +11,10 @@ set -eu
 build="gcc make libc6-dev pkg-config libpci-dev libkmod-dev zlib1g-dev pci.ids"
 # The tests (make check): GNU patch checks the diffs, grub-common's
 # grub-script-check and grub-mkconfig_lib the GRUB code, lspci and depmod the
-# fake trees, cpio/zstd/xz the initramfs reader.
-check="patch pciutils kmod grub-common cpio zstd xz-utils"
+# fake trees, cpio/zstd/xz the initramfs reader, systemd's kernel-install and
+# 90-loaderentry the systemd-boot entries (on a Debian system it is there
+# already; without systemd-sysv it does not become the init).
+check="patch pciutils kmod grub-common cpio zstd xz-utils systemd"
 # The Debian package (make deb); dpkg-buildpackage wants build-essential.
 deb="build-essential dpkg-dev debhelper fakeroot"
 # The QEMU tests (make qemu-check): the guests, their initramfs and disks;
