@@ -26,14 +26,13 @@ cleanup() {
 	return 0
 }
 trap cleanup EXIT
+. "$here/../qemu-tests/lib.sh"
 
 make -s -C "$src" BUILD=build/bench-grub PREFIX=/usr all >&2
 make -s -C "$src" BUILD=build/bench-grub PREFIX=/usr install DESTDIR="$W/destdir" >&2
 
-truncate -s 64M "$W/disk.img"
-echo 'start=2048, type=83' | sfdisk -q "$W/disk.img"
-loop=$(losetup -f --show -P "$W/disk.img")
-partx -a "$loop" 2>/dev/null || true
+qt_loop_disk "$W/disk.img" 64M 'start=2048, type=83'
+loop=$QT_LOOP
 part=${loop}p1
 mkfs.ext4 -q -F "$part"
 uuid=$(blkid -s UUID -o value "$part")

@@ -66,14 +66,10 @@ fi
 
 # ---- the disk: /boot (partition 1, with GRUB) and / (partition 2), both ext4
 disk=$W/disk.img
-rm -f "$disk"
-truncate -s 200M "$disk"
-printf '%s\n' 'start=2048, size=120M, type=83, bootable' 'type=83' | sfdisk -q "$disk"
-loop=$(losetup -f --show -P "$disk")
-partx -a "$loop" 2>/dev/null || true
+qt_loop_disk "$disk" 200M 'start=2048, size=120M, type=83, bootable' 'type=83'
+loop=$QT_LOOP
 bootpart=${loop}p1
 part=${loop}p2
-[ -b "$part" ] && [ -b "$bootpart" ] || qt_die "no partition devices ${loop}p1, ${loop}p2"
 mkfs.ext4 -q -F -L gruboot "$bootpart"
 mkfs.ext4 -q -F -L gruball "$part"
 uuid=$(blkid -s UUID -o value "$part")
@@ -88,8 +84,7 @@ for v in "$KV" "$OLDKV"; do
 	cp "$W/initrd.img" "$mnt/boot/initrd.img-$v"
 	cp "$QT_KDIR/boot/config-$KV" "$mnt/boot/config-$v"
 done
-grub-install --target=i386-pc --boot-directory="$mnt/boot" "$loop" >"$W/grub-install.log" 2>&1 ||
-	{ cat "$W/grub-install.log"; qt_die "grub-install failed"; }
+qt_grub_install "$mnt/boot" "$W/grub-install.log"
 
 # The guest's hardware as a sysfs tree for the generator.
 fake=$mnt/auto-vfio-root

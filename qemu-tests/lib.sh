@@ -17,6 +17,11 @@
 #   qt_qemu_args        the guest hardware (fixed PCI layout, see below)
 #   qt_boot NAME INITRD ROOTIMG CMDLINE
 #                       boot a guest with a timeout; serial log in $QT_WORK/NAME.log
+#   qt_loop_disk IMG SIZE PART...
+#                       a partitioned disk image (one sfdisk line per PART) on a
+#                       loop device: QT_LOOP, partitions ${QT_LOOP}p1...
+#   qt_grub_install BOOTDIR LOG
+#                       BIOS GRUB on $QT_LOOP, its files under BOOTDIR
 #   qt_pass / qt_fail / qt_summary
 #                       counting checks; qt_summary prints "N passed, N failed"
 
@@ -44,6 +49,32 @@ qt_log() { printf '%s\n' "$*" >&2; }
 qt_die() { printf 'qemu-tests: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- checks
+
+# qt_loop_disk IMG SIZE PART...: see the top of this file. The caller
+# detaches $QT_LOOP (losetup -d) when done with it.
+qt_loop_disk() {
+	_qt_img=$1
+	_qt_size=$2
+	shift 2
+	rm -f "$_qt_img"
+	truncate -s "$_qt_size" "$_qt_img"
+	printf '%s\n' "$@" | sfdisk -q "$_qt_img"
+	QT_LOOP=$(losetup -f --show -P "$_qt_img")
+	partx -a "$QT_LOOP" 2>/dev/null || true
+	_qt_n=0
+	for _qt_p in "$@"; do
+		_qt_n=$((_qt_n + 1))
+		[ -b "${QT_LOOP}p$_qt_n" ] && continue
+		losetup -d "$QT_LOOP"
+		qt_die "no partition device ${QT_LOOP}p$_qt_n"
+	done
+}
+
+# qt_grub_install BOOTDIR LOG: see the top of this file.
+qt_grub_install() {
+	grub-install --target=i386-pc --boot-directory="$1" "$QT_LOOP" >"$2" 2>&1 ||
+		{ cat "$2"; qt_die "grub-install failed"; }
+}
 
 qt_pass() { QT_PASSED=$((QT_PASSED + 1)); printf 'PASS %s\n' "$*"; }
 qt_fail() { QT_FAILED=$((QT_FAILED + 1)); printf 'FAIL %s\n' "$*"; }

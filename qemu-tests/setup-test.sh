@@ -211,13 +211,9 @@ select=$(echo $vgas $xhci | tr ' ' ',')
 
 # ---- the disk: one ext4 partition with the guest's root, /boot, GRUB and /etc
 disk=$W/disk.img
-rm -f "$disk"
-truncate -s 192M "$disk"
-echo 'start=2048, type=83, bootable' | sfdisk -q "$disk"
-loop=$(losetup -f --show -P "$disk")
-partx -a "$loop" 2>/dev/null || true
+qt_loop_disk "$disk" 192M 'start=2048, type=83, bootable'
+loop=$QT_LOOP
 part=${loop}p1
-[ -b "$part" ] || qt_die "no partition device $part"
 mkfs.ext4 -q -F -L setupall "$part"
 uuid=$(blkid -s UUID -o value "$part")
 losetup -d "$loop"
@@ -233,8 +229,7 @@ for v in "$KV" "$OLDKV"; do
 	# update-initramfs keeps the image's digest here on Debian.
 	sha1sum "$mnt/boot/initrd.img-$v" | cut -d' ' -f1 >"$mnt/var/lib/initramfs-tools/$v"
 done
-grub-install --target=i386-pc --boot-directory="$mnt/boot" "$loop" >"$W/grub-install.log" 2>&1 ||
-	{ cat "$W/grub-install.log"; qt_die "grub-install failed"; }
+QT_LOOP=$loop qt_grub_install "$mnt/boot" "$W/grub-install.log"
 
 # /etc as on Debian: GRUB's generators (the host's plus ours), initramfs-tools'
 # configuration with MODULES=list and the GPU drivers forced in (fast, and
