@@ -225,3 +225,20 @@ AV_TEST(config_default_entry)
 	    parse("version = 1\nmode = multiboot\ndefault = headless\ndefault = headless\n", &cfg),
 	    -EINVAL);
 }
+
+AV_TEST(config_default_and_entry_ids)
+{
+	char out[AV_DEFAULT_LEN];
+
+	CHECK_INT(av_config_default("plain", out), 0);
+	CHECK_STR(out, "");
+	CHECK_INT(av_config_default("host-03:00.0", out), 0);
+	CHECK_STR(out, "host-0000:03:00.0");
+	CHECK_INT(av_config_default("host-", out), -EINVAL);
+	CHECK_INT(av_config_entry_id("headless", out), 0);
+	CHECK_STR(out, "headless");
+	CHECK_INT(av_config_entry_id("0000:0C:00.0", out), 0);
+	CHECK_STR(out, "host-0000:0c:00.0");
+	CHECK_INT(av_config_entry_id("plain", out), -EINVAL);
+	CHECK_INT(av_config_entry_id("host-0000:03:00.0", out), -EINVAL);
+}

@@ -100,25 +100,18 @@ static int read_bls(struct av_cli *cli, struct bls_entry **out, size_t *n)
 /* An id, "headless" or a kept GPU's address: the newest kernel's entry for the latter two. */
 static const struct bls_entry *find(const struct bls_entry *e, size_t n, const char *what)
 {
-	struct av_pci_addr a;
-	char want[64];
+	char id[AV_DEFAULT_LEN], want[64];
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(e[i].id, what) == 0)
 			return &e[i];
-	if (strcmp(what, "headless") == 0) {
-		snprintf(want, sizeof(want), "-auto-vfio-headless.conf");
-	} else if (av_pci_addr_parse(what, true, &a) == 0) {
-		char addr[AV_ADDR_LEN];
-
-		av_pci_addr_format(&a, addr);
-		snprintf(want, sizeof(want), "-auto-vfio-host-%s.conf", addr);
-		for (char *c = want; *c; c++)
-			if (*c == ':')
-				*c = '-';
-	} else {
+	if (av_config_entry_id(what, id) < 0)
 		return NULL;
-	}
+	/* a file name: ':' as '-' */
+	snprintf(want, sizeof(want), "-" AV_ENTRY_ID_PREFIX "%s.conf", id);
+	for (char *c = want; *c; c++)
+		if (*c == ':')
+			*c = '-';
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(e[i].id), w = strlen(want);
 

@@ -106,22 +106,14 @@ static int read_entries(const struct av_cli *cli, struct entry *e, size_t max)
 /* Which entry a word names: an id, "headless", or the address of the kept GPU (newest kernel). */
 static const struct entry *find(const struct entry *e, size_t n, const char *what)
 {
-	struct av_pci_addr a;
-	char want[64] = "";
+	char id[AV_DEFAULT_LEN], want[AV_DEFAULT_LEN + 1];
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(e[i].id, what) == 0)
 			return &e[i];
-	if (strcmp(what, "headless") == 0) {
-		snprintf(want, sizeof(want), "-headless");
-	} else if (av_pci_addr_parse(what, true, &a) == 0) {
-		char addr[AV_ADDR_LEN];
-
-		av_pci_addr_format(&a, addr);
-		snprintf(want, sizeof(want), "-host-%s", addr);
-	} else {
+	if (av_config_entry_id(what, id) < 0)
 		return NULL;
-	}
+	snprintf(want, sizeof(want), "-%s", id);
 	/* menu order puts the newest kernel first, outside any submenu */
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(e[i].id), w = strlen(want);

@@ -39,6 +39,16 @@ int av_config_default(const char *in, char out[AV_DEFAULT_LEN])
 	return 0;
 }
 
+int av_config_entry_id(const char *what, char out[AV_DEFAULT_LEN])
+{
+	char host[AV_DEFAULT_LEN + 8];
+
+	if (strcmp(what, "headless") == 0)
+		return av_config_default(what, out);
+	snprintf(host, sizeof(host), "host-%s", what);
+	return av_config_default(host, out);
+}
+
 void av_config_init(struct av_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));

@@ -88,6 +88,8 @@ int av_config_format(const struct av_config *cfg, char **out);
  * "auto-vfio-" + @out). 0 or -EINVAL.
  */
 int av_config_default(const char *in, char out[AV_DEFAULT_LEN]);
+/* The id of the entry for "headless" or a kept GPU's address (any form), without prefix. */
+int av_config_entry_id(const char *what, char out[AV_DEFAULT_LEN]);
 
 /* "none", "multiboot", "static". */
 const char *av_mode_name(enum av_mode mode);
