@@ -127,8 +127,7 @@ int av_bootnext_bls(struct av_cli *cli, const char *what)
 	const struct bls_entry *pick;
 	const char *bootctl = getenv("AUTO_VFIO_BOOTCTL");
 	size_t n;
-	int rc = AV_EXIT_FAIL, status;
-	pid_t pid;
+	int rc = AV_EXIT_FAIL;
 
 	if (read_bls(cli, &e, &n) < 0)
 		return AV_EXIT_FAIL;
@@ -160,9 +159,7 @@ int av_bootnext_bls(struct av_cli *cli, const char *what)
 	{
 		const char *args[] = {bootctl ? bootctl : "bootctl", "set-oneshot", pick->id, NULL};
 
-		if (posix_spawnp(&pid, args[0], NULL, NULL, (char *const *)args, environ) != 0 ||
-		    waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0) {
+		if (av_cli_run(args) < 0) {
 			fprintf(stderr, "%s: bootctl set-oneshot %s failed\n", cli->prog, pick->id);
 			goto out;
 		}

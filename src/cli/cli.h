@@ -85,6 +85,9 @@ int av_cli_write_file(struct av_cli *cli, const char *path, const char *data, mo
  */
 int av_cli_restart_service(struct av_cli *cli, const char *unit);
 
+/* Run @argv[0] (from PATH) and wait: 0 when it exited 0, else -1. */
+int av_cli_run(const char *const *argv);
+
 /* av_restore_report callback that prints "  ROOT/PATH: what"; @data is the struct av_cli. */
 void av_cli_report_restore(void *data, const char *path, const char *what);
 

@@ -220,8 +220,7 @@ int av_cmd_bootnext(struct av_cli *cli, int argc, char **argv)
 	struct entry *e = calloc(MAX_ENTRIES, sizeof(*e));
 	const struct entry *pick;
 	char env[PATH_MAX], assign[540], why[PATH_MAX + 32];
-	int c, n, rc = AV_EXIT_FAIL, status;
-	pid_t pid;
+	int c, n, rc = AV_EXIT_FAIL;
 
 	if (!e)
 		return AV_EXIT_FAIL;
@@ -296,8 +295,7 @@ int av_cmd_bootnext(struct av_cli *cli, int argc, char **argv)
 	snprintf(assign, sizeof(assign), "next_entry=%s", pick->id);
 	const char *args[] = {"grub-editenv", env, "set", assign, NULL};
 
-	if (posix_spawnp(&pid, "grub-editenv", NULL, NULL, (char *const *)args, environ) != 0 ||
-	    waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (av_cli_run(args) < 0) {
 		fprintf(stderr, "%s: grub-editenv %s failed\n", cli->prog, env);
 		goto out;
 	}

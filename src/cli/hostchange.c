@@ -130,6 +130,17 @@ static int systemctl(const char *const *args)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int av_cli_run(const char *const *argv)
+{
+	pid_t pid;
+	int status;
+
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ) != 0 ||
+	    waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	return 0;
+}
+
 int av_cli_restart_service(struct av_cli *cli, const char *unit)
 {
 	const char *active[] = {"systemctl", "is-active", "--quiet", unit, NULL};
