@@ -22,6 +22,7 @@
 #include "safety.h"
 #include "textdiff.h"
 #include "zram.h"
+#include "macro.h"
 #include "setup.h"
 
 /* One answer from stdin. 1 yes, 0 no, -ENODATA at end of input. */
@@ -104,12 +105,11 @@ static struct av_entry *entries_of(const struct av_machine *m, const struct av_r
 bool setup_default_valid(const struct av_machine *m, const struct av_resolved *r, const char *def)
 {
 	size_t n;
-	struct av_entry *e = entries_of(m, r, &n);
+	_cleanup_free_ struct av_entry *e = entries_of(m, r, &n);
 	bool valid = !def[0] || strcmp(def, "headless") == 0;
 
 	for (size_t i = 0; i < n && !valid; i++)
 		valid = strcmp(def, e[i].id) == 0;
-	free(e);
 	return valid;
 }
 
@@ -117,8 +117,8 @@ bool setup_default_valid(const struct av_machine *m, const struct av_resolved *r
 int setup_ask_default(const struct setup *s, const struct av_resolved *r, char *def)
 {
 	size_t n;
-	struct av_entry *e = entries_of(s->m, r, &n);
-	char *line = NULL;
+	_cleanup_free_ struct av_entry *e = entries_of(s->m, r, &n);
+	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	int rc = 0;
 
@@ -159,8 +159,6 @@ int setup_ask_default(const struct setup *s, const struct av_resolved *r, char *
 		}
 		printf("Please answer p, h or a number from the list.\n");
 	}
-	free(line);
-	free(e);
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hostfacts.h"
+#include "macro.h"
 #include "pciclass.h"
 #include "safety.h"
 #include "select.h"
@@ -287,7 +288,7 @@ static int select_one(const struct av_ctx *ctx, const struct av_machine *m,
 int av_select(const struct av_ctx *ctx, const struct av_machine *m, const struct av_config *cfg,
 	      enum av_select_mode mode, struct av_resolved *out)
 {
-	size_t *named;
+	_cleanup_free_ size_t *named = NULL;
 	int err = 0;
 
 	if (mode == AV_SELECT_STRICT)
@@ -302,7 +303,6 @@ int av_select(const struct av_ctx *ctx, const struct av_machine *m, const struct
 		err = select_one(ctx, m, cfg, &cfg->select[i], named, out);
 	if (!err)
 		finish(m, named, out);
-	free(named);
 	return err;
 }
 
