@@ -63,18 +63,23 @@ static int read_small(const char *path, char *buf, size_t size)
 	return (int)len;
 }
 
-int av_read_attr(const struct av_ctx *ctx, char *buf, size_t size, const char *fmt, ...)
+static int vread_attr(const struct av_ctx *ctx, char *buf, size_t size, const char *fmt, va_list ap)
 {
 	char path[PATH_MAX];
+	int err = vpath(ctx, path, sizeof(path), fmt, ap);
+
+	return err < 0 ? err : read_small(path, buf, size);
+}
+
+int av_read_attr(const struct av_ctx *ctx, char *buf, size_t size, const char *fmt, ...)
+{
 	va_list ap;
 	int err;
 
 	va_start(ap, fmt);
-	err = vpath(ctx, path, sizeof(path), fmt, ap);
+	err = vread_attr(ctx, buf, size, fmt, ap);
 	va_end(ap);
-	if (err < 0)
-		return err;
-	return read_small(path, buf, size);
+	return err;
 }
 
 /* Parse a whole string as hex (optional 0x, surrounding blanks ignored). */
@@ -99,16 +104,13 @@ static int parse_hex(const char *s, unsigned long *val)
 
 int av_read_hex(const struct av_ctx *ctx, unsigned long *val, const char *fmt, ...)
 {
-	char path[PATH_MAX], buf[64];
+	char buf[64];
 	va_list ap;
 	int err;
 
 	va_start(ap, fmt);
-	err = vpath(ctx, path, sizeof(path), fmt, ap);
+	err = vread_attr(ctx, buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (err < 0)
-		return err;
-	err = read_small(path, buf, sizeof(buf));
 	if (err < 0)
 		return err == -EFBIG ? -EINVAL : err;
 	return parse_hex(buf, val);
