@@ -30,6 +30,7 @@ static void sh(const char *cmd)
 struct opts {
 	const char *gpu_driver; /* driver of the passed GPU and its audio */
 	bool no_binder, no_modules, no_iommu, bootfb;
+	bool sdboot_dracut; /* systemd-boot + dracut: the image is the entry's, on the ESP */
 	const char *cmdline_extra;
 	const char *mode;
 	unsigned gpu_vendor, gpu_device;
@@ -45,7 +46,7 @@ static char *machine(const struct opts *o)
 {
 	static unsigned seq;
 	char *r = tu_fmt("%s/m%u", tu_tmpdir(), seq++);
-	char *ird = tu_fmt("%s/ird%u", tu_tmpdir(), seq);
+	char *ird = tu_fmt("%s/ird%u", tu_tmpdir(), seq), *img;
 	const char *drv = o->gpu_driver ? o->gpu_driver : "vfio-pci";
 	int g = o->no_iommu ? FAKESYS_NO_GROUP : 1;
 	unsigned ven = o->gpu_vendor ? o->gpu_vendor : 0x10de,
@@ -115,7 +116,17 @@ static char *machine(const struct opts *o)
 	/* the initramfs, as mkinitramfs builds it with our hook */
 	tu_write(tu_fmt("%s/early/kernel/x86/microcode/GenuineIntel.bin", ird), "ucode");
 	tu_write(tu_fmt("%s/main/init", ird), "#!/bin/sh\n");
-	tu_write(tu_fmt("%s/main/scripts/init-top/auto-vfio", ird), "#!/bin/sh\n");
+	if (o->sdboot_dracut) {
+		tu_write(tu_fmt("%s/main/usr/lib/dracut/hooks/pre-udev/30-auto-vfio.sh", ird), "");
+		tu_write(tu_fmt("%s/etc/kernel/postinst.d/dracut", r), "#!/bin/sh\n");
+		tu_write(tu_fmt("%s/boot/efi/loader/entries/tok-" REL ".conf", r),
+			 "title Debian\nversion " REL "\noptions root=/dev/sda1\n"
+			 "linux /tok/" REL "/linux\ninitrd /tok/" REL "/intel-ucode.img\n"
+			 "initrd /tok/" REL "/initrd\n");
+		tu_mkdirs(tu_fmt("%s/boot/efi/tok/" REL, r));
+	} else {
+		tu_write(tu_fmt("%s/main/scripts/init-top/auto-vfio", ird), "#!/bin/sh\n");
+	}
 	if (!o->no_binder)
 		tu_write(tu_fmt("%s/main/usr/sbin/auto-vfio-bind", ird), "\177ELF");
 	if (!o->no_modules) {
@@ -126,11 +137,10 @@ static char *machine(const struct opts *o)
 				ird),
 			 "\177ELF");
 	}
-	sh(tu_fmt("cd %s/early && find . | cpio --quiet -o -H newc > %s/boot/initrd.img-" REL, ird,
-		  r));
-	sh(tu_fmt("cd %s/main && find . | cpio --quiet -o -H newc | zstd -q >> "
-		  "%s/boot/initrd.img-" REL,
-		  ird, r));
+	img = o->sdboot_dracut ? tu_fmt("%s/boot/efi/tok/" REL "/initrd", r)
+			       : tu_fmt("%s/boot/initrd.img-" REL, r);
+	sh(tu_fmt("cd %s/early && find . | cpio --quiet -o -H newc > %s", ird, img));
+	sh(tu_fmt("cd %s/main && find . | cpio --quiet -o -H newc | zstd -q >> %s", ird, img));
 	return r;
 }
 
@@ -408,5 +418,83 @@ AV_TEST(status_not_configured)
 	CHECK_INT(status(&res, r, false), 1);
 	CHECK_CONTAINS(res.err, "/etc/auto-vfio.conf:1");
 	CHECK_CONTAINS(res.out, "/etc/auto-vfio.conf cannot be read: bad content");
+	tu_result_free(&res);
+}
+
+/*
+ * systemd-boot with dracut: the image that boots is the one the entry names
+ * on the ESP, and every fix names kernel-install and dracut, not update-grub
+ * or update-initramfs.
+ */
+AV_TEST(status_sdboot_dracut_reads_the_entry_initrd)
+{
+	struct tu_result res;
+	char *r;
+
+	need_tools();
+	r = machine(&(struct opts){.sdboot_dracut = true});
+	CHECK_INT(status(&res, r, false), 0);
+	CHECK_CONTAINS(res.out, "/boot/efi/tok/" REL "/initrd (systemd-boot entry tok-" REL
+				".conf) carries the binder");
+	tu_result_free(&res);
+
+	/* the ESP's copy is stale; without /boot's image kernel-install's dracut plugin makes it */
+	r = machine(&(struct opts){.sdboot_dracut = true, .no_binder = true});
+	CHECK_INT(status(&res, r, false), 1);
+	CHECK_CONTAINS(res.out, "/boot/efi/tok/" REL "/initrd (systemd-boot entry tok-" REL
+				".conf) lacks the binder auto-vfio-bind\n");
+	CHECK_CONTAINS(res.out, "fix: reinstall auto-vfio (its dracut module is missing), then "
+				"kernel-install add " REL " /boot/vmlinuz-" REL "\n");
+	tu_result_free(&res);
+	tu_write(tu_fmt("%s/usr/lib/dracut/modules.d/90auto-vfio/module-setup.sh", r), "");
+	tu_write(tu_fmt("%s/boot/initrd.img-" REL, r), "not read: the ESP's copy boots");
+	CHECK_INT(status(&res, r, false), 1);
+	CHECK_CONTAINS(res.out, "fix: dracut --force --kver " REL ", then kernel-install add " REL
+				" /boot/vmlinuz-" REL " /boot/initrd.img-" REL "\n");
+	tu_result_free(&res);
+
+	/* an entry without an initrd never runs the binder */
+	tu_write(tu_fmt("%s/boot/efi/loader/entries/tok-" REL ".conf", r),
+		 "title Debian\nversion " REL "\nlinux /tok/" REL "/linux\n");
+	CHECK_INT(status(&res, r, false), 1);
+	CHECK_CONTAINS(res.out, "the systemd-boot entry tok-" REL ".conf boots kernel " REL
+				" without an initramfs");
+	tu_result_free(&res);
+}
+
+AV_TEST(status_sdboot_fixes_name_kernel_install)
+{
+	struct tu_result res;
+	char *r;
+
+	need_tools();
+	r = machine(&(struct opts){
+	    .sdboot_dracut = true, .gpu_driver = "nouveau", .cmdline_extra = "intel_iommu=on"});
+	CHECK_INT(status(&res, r, false), 1);
+	CHECK_CONTAINS(res.out, "fix: run kernel-install add (every kernel in /boot) and reboot "
+				"(/etc/kernel/cmdline carries the selection)");
+	CHECK_CONTAINS(res.out, "fix: make sure the initramfs carries the binder (dracut "
+				"--regenerate-all --force; kernel-install add (every kernel in "
+				"/boot)), then");
+	CHECK_NOT_CONTAINS(res.out, "update-grub");
+	CHECK_NOT_CONTAINS(res.out, "update-initramfs");
+	tu_result_free(&res);
+
+	r = machine(&(struct opts){.sdboot_dracut = true,
+				   .no_iommu = true,
+				   .gpu_driver = "nouveau",
+				   .cmdline_extra = "intel_iommu=off"});
+	CHECK_INT(status(&res, r, false), 1);
+	CHECK_CONTAINS(res.out, "fix: remove intel_iommu=off from /etc/kernel/cmdline");
+	CHECK_NOT_CONTAINS(res.out, "GRUB");
+	CHECK_NOT_CONTAINS(res.out, "update-grub");
+	tu_result_free(&res);
+
+	r = machine(&(struct opts){.sdboot_dracut = true, .bootfb = true, .mode = "multiboot"});
+	tu_mkdirs(tu_fmt("%s/boot/efi/loader/entries", r));
+	CHECK_INT(status(&res, r, false), 1);
+	CHECK_CONTAINS(res.out, "every entry passing the boot GPU carries: run kernel-install add "
+				"(every kernel in /boot), then reboot");
+	CHECK_NOT_CONTAINS(res.out, "update-grub");
 	tu_result_free(&res);
 }

@@ -47,10 +47,9 @@ const char *av_cli_update_cmd(const struct av_cli *cli, enum av_update which)
 {
 	struct av_bootchain bc;
 
-	if (which == AV_UPDATE_GRUB)
-		return is_bls(cli) ? "kernel-install add (every kernel in /boot)" : "update-grub";
 	av_bootchain_detect(&cli->ctx, &bc);
-	return av_gen_update_cmd(bc.gen);
+	return which == AV_UPDATE_GRUB ? av_loader_update_cmd(bc.loader)
+				       : av_gen_update_cmd(bc.gen);
 }
 
 /* Run @cmd with /bin/sh; its output (stdout and stderr) goes to *out. Exit status or -errno. */

@@ -155,6 +155,12 @@ const char *av_gen_update_cmd(enum av_initramfs_gen gen)
 				    : "update-initramfs -u -k all";
 }
 
+const char *av_loader_update_cmd(enum av_loader loader)
+{
+	return loader == AV_LOADER_BLS ? "kernel-install add (every kernel in /boot)"
+				       : "update-grub";
+}
+
 int av_gen_image(const struct av_ctx *ctx, enum av_initramfs_gen gen, const char *release,
 		 char *buf, size_t size)
 {

@@ -44,6 +44,8 @@ const char *av_loader_name(enum av_loader loader);
 
 /* The command that rebuilds every installed kernel's initramfs. */
 const char *av_gen_update_cmd(enum av_initramfs_gen gen);
+/* The command that rewrites the boot entries (GRUB's when the loader is not known). */
+const char *av_loader_update_cmd(enum av_loader loader);
 
 /*
  * The image the generator writes for kernel @release, found under the root

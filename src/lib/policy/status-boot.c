@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fileops.h"
+#include "bls.h"
 #include "plan.h"
 #include "status-int.h"
 
@@ -38,12 +39,20 @@ void av_status_check_iommu(struct coll *c, const char *cpu)
 	}
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
 		if (cl && av_status_cmdline_has(cl, offs[i])) {
-			char fix[256];
+			char fix[320];
 
-			snprintf(fix, sizeof(fix),
-				 "remove %s from GRUB_CMDLINE_LINUX* in /etc/default/grub "
-				 "(or /etc/default/grub.d/*.cfg), run update-grub, reboot",
-				 offs[i]);
+			/* kernel-install takes /proc/cmdline when /etc/kernel/cmdline is missing */
+			if (c->bc.loader == AV_LOADER_BLS)
+				snprintf(
+				    fix, sizeof(fix),
+				    "remove %s from " AV_KERNEL_CMDLINE " (write it from "
+				    "/proc/cmdline without %s if it is missing), run %s, reboot",
+				    offs[i], offs[i], av_status_menu_cmd(c));
+			else
+				snprintf(fix, sizeof(fix),
+					 "remove %s from GRUB_CMDLINE_LINUX* in /etc/default/grub "
+					 "(or /etc/default/grub.d/*.cfg), run update-grub, reboot",
+					 offs[i]);
 			av_status_add(
 			    c, AV_STATUS_PROBLEM, "iommu", "", fix,
 			    "no IOMMU groups: the command line switches the IOMMU off (%s)",
@@ -95,7 +104,7 @@ void av_status_check_cmdline(struct coll *c)
 {
 	struct av_status *st = c->st;
 	struct av_file f;
-	char *nl;
+	char *nl, fix[128];
 
 	if (av_file_read(c->ctx, "/proc/cmdline", &f) < 0 || !f.exists) {
 		av_status_add(c, AV_STATUS_INFO, "cmdline", "", NULL,
@@ -108,10 +117,11 @@ void av_status_check_cmdline(struct coll *c)
 		*nl = '\0';
 	/* malformed selectors are counted and reported below; the log need not repeat them */
 	av_cmdline_parse(c->ctx, st->cmdline, &st->booted);
+	snprintf(fix, sizeof(fix), "run %s (the boot entry is stale or was edited)",
+		 av_status_menu_cmd(c));
 	if (st->booted.nbad)
 		av_status_add(
-		    c, AV_STATUS_WARN, "cmdline", "",
-		    "run update-grub (the menu entry is stale or was edited)",
+		    c, AV_STATUS_WARN, "cmdline", "", fix,
 		    "%u malformed auto_vfio.bind= selector%s on the command line were ignored",
 		    st->booted.nbad, st->booted.nbad == 1 ? "" : "s");
 	if (st->booted.off)
@@ -150,6 +160,7 @@ void av_status_check_selection(struct coll *c)
 	struct av_resolved r;
 	size_t extra = 0, missing = 0;
 	bool any_booted = false;
+	char fix[192];
 
 	for (size_t i = 0; i < st->booted.nsel && !st->booted.off; i++) {
 		size_t g = sel_group(c, &st->booted.sel[i], "the command line");
@@ -159,11 +170,11 @@ void av_status_check_selection(struct coll *c)
 			any_booted = true;
 		}
 	}
+	snprintf(fix, sizeof(fix), "run %s and reboot", av_status_menu_cmd(c));
 	if (!st->configured || st->cfg.mode == AV_MODE_NONE) {
 		if (any_booted)
 			av_status_add(
-			    c, AV_STATUS_WARN, "cmdline", "",
-			    "run update-grub and reboot into a plain entry",
+			    c, AV_STATUS_WARN, "cmdline", "", strcat(fix, " into a plain entry"),
 			    "this boot passes devices with auto_vfio.bind=, but auto-vfio is "
 			    "not configured for it");
 		return;
@@ -186,17 +197,18 @@ void av_status_check_selection(struct coll *c)
 		st->nbooted += c->booted[g] && c->selected[g];
 	}
 	if (extra)
-		av_status_add(c, AV_STATUS_WARN, "cmdline", "", "run update-grub and reboot",
+		av_status_add(c, AV_STATUS_WARN, "cmdline", "", fix,
 			      "this boot passes %zu group%s the configuration does not select "
-			      "(the GRUB menu is older than the configuration)",
-			      extra, extra == 1 ? "" : "s");
+			      "(%s older than the configuration)",
+			      extra, extra == 1 ? "" : "s", av_status_menu_name(c));
 	if (st->booted.off)
 		return;
 	if (st->cfg.mode == AV_MODE_STATIC) {
+		snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix),
+			 " (%s carries the selection)",
+			 c->bc.loader == AV_LOADER_BLS ? AV_KERNEL_CMDLINE : AV_GRUB_DROPIN);
 		if (missing)
-			av_status_add(c, AV_STATUS_PROBLEM, "cmdline", "",
-				      "run update-grub and reboot (" AV_GRUB_DROPIN
-				      " carries the selection)",
+			av_status_add(c, AV_STATUS_PROBLEM, "cmdline", "", fix,
 				      "this boot does not pass %zu of the %zu configured group%s "
 				      "(auto_vfio.bind= missing or different)",
 				      missing, r.ngroups, r.ngroups == 1 ? "" : "s");

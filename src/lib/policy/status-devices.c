@@ -135,7 +135,7 @@ static void check_framebuffer(struct coll *c, const struct av_dev *d)
 {
 	struct range bars[6];
 	size_t nbars = 0;
-	char path[PATH_MAX], name[300], pname[300], fix[768];
+	char path[PATH_MAX], name[300], pname[300], fix[768], menu[96];
 	const char *drv = NULL;
 	bool have_pdev;
 	FILE *f;
@@ -160,6 +160,7 @@ static void check_framebuffer(struct coll *c, const struct av_dev *d)
 	}
 	if (r != 1)
 		return;
+	snprintf(menu, sizeof(menu), "run %s", av_status_menu_cmd(c));
 	if (!av_status_cmdline_has(c->st->cmdline, AV_BOOTFB_PARAM))
 		snprintf(fix, sizeof(fix),
 			 "this boot lacks " AV_BOOTFB_PARAM ", which %s: %s, then reboot",
@@ -167,7 +168,7 @@ static void check_framebuffer(struct coll *c, const struct av_dev *d)
 			     ? "the static setup adds"
 			     : "every entry passing the boot GPU carries",
 			 c->st->cfg.mode == AV_MODE_STATIC ? "run 'auto-vfio setup --static' again"
-							   : "run update-grub");
+							   : menu);
 	else if (have_pdev)
 		snprintf(fix, sizeof(fix),
 			 "the kernel ignored " AV_BOOTFB_PARAM " (built without CONFIG_KALLSYMS?); "
@@ -218,6 +219,13 @@ void av_status_check_groups(struct coll *c)
 {
 	const struct av_machine *m = c->m;
 	bool static_mode = c->st->cfg.mode == AV_MODE_STATIC;
+	char fix[256];
+
+	/* on systemd-boot the images that boot are copies kernel-install makes */
+	snprintf(fix, sizeof(fix),
+		 "make sure the initramfs carries the binder (%s%s%s), then " JOURNAL_HINT,
+		 av_gen_update_cmd(c->bc.gen), c->bc.loader == AV_LOADER_BLS ? "; " : "",
+		 c->bc.loader == AV_LOADER_BLS ? av_status_menu_cmd(c) : "");
 
 	for (size_t g = 0; g < m->ngroups; g++) {
 		/* a static setup always means VM; a multi-boot one only in the booted entry */
@@ -246,13 +254,9 @@ void av_status_check_groups(struct coll *c)
 				    "did not bind it",
 				    d->address, m->groups[g].id);
 			else
-				av_status_add(
-				    c, AV_STATUS_PROBLEM, "driver", d->address,
-				    "make sure the initramfs carries the binder (update-initramfs "
-				    "-u), "
-				    "then " JOURNAL_HINT,
-				    "%s (group %d) is driven by %s, not vfio-pci", d->address,
-				    m->groups[g].id, d->driver);
+				av_status_add(c, AV_STATUS_PROBLEM, "driver", d->address, fix,
+					      "%s (group %d) is driven by %s, not vfio-pci",
+					      d->address, m->groups[g].id, d->driver);
 			if (vm && d->gpu)
 				check_framebuffer(c, d);
 			check_reset(c, d);

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* auto-vfio status: the systemd-boot entries and every kernel's initramfs image. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bls.h"
+#include "fileops.h"
 #include "initramfs.h"
 #include "status-int.h"
 
@@ -61,22 +64,118 @@ static const struct gen_layout {
 		       {"/usr/lib/dracut/modules.d/90auto-vfio/module-setup.sh", NULL}},
 };
 
+/* The value of @key on one line of a BLS entry ("" when none); the last such line wins. */
+static void bls_value(const char *text, const char *key, char *out, size_t size)
+{
+	size_t kl = strlen(key);
+
+	out[0] = '\0';
+	for (const char *p = text; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (len > kl && strncmp(p, key, kl) == 0 && (p[kl] == ' ' || p[kl] == '\t')) {
+			size_t skip = kl + strspn(p + kl, " \t");
+
+			snprintf(out, size, "%.*s", (int)(len - skip), p + skip);
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+}
+
+/*
+ * systemd-boot boots the initrd its entry names: a copy kernel-install made
+ * beside the kernel on the ESP ($BOOT/$TOKEN/$KVER/...), not /boot's image.
+ * The plain entry of @rel (its name in @entry), and its last initrd line
+ * (the earlier ones are microcode) as a path under the root in @img.
+ * 0, -ENOENT no entry for @rel, -ENODATA an entry without an initrd.
+ */
+static int bls_image(const struct coll *c, const char *rel, char *entry, size_t esize, char *img,
+		     size_t size)
+{
+	char dir[PATH_MAX], full[PATH_MAX];
+	struct dirent **list;
+	int n, err = -ENOENT;
+
+	if (av_bls_entries_dir(c->ctx, dir, sizeof(dir)) < 0 ||
+	    av_path(c->ctx, full, sizeof(full), "%s", dir) < 0)
+		return -ENOENT;
+	n = scandir(full, &list, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		const char *nm = list[i]->d_name;
+		size_t l = strlen(nm);
+		char path[2 * PATH_MAX], version[128], initrd[PATH_MAX];
+		struct av_file f;
+
+		if (err == -ENOENT && l > 5 && strcmp(nm + l - 5, ".conf") == 0 &&
+		    !strstr(nm, "-" AV_ENTRY_ID_PREFIX) &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, nm) < (int)sizeof(path) &&
+		    av_file_read(c->ctx, path, &f) == 0 && f.exists) {
+			bls_value(f.data, "version", version, sizeof(version));
+			bls_value(f.data, "initrd", initrd, sizeof(initrd));
+			av_file_release(&f);
+			if (strcmp(version, rel) == 0) {
+				snprintf(entry, esize, "%s", nm);
+				/* paths are relative to the partition holding loader/entries */
+				dir[strlen(dir) - strlen("/loader/entries")] = '\0';
+				err = initrd[0] ? 0 : -ENODATA;
+				if (snprintf(img, size, "%s%s%s", dir, initrd[0] == '/' ? "" : "/",
+					     initrd) >= (int)size)
+					err = -ENODATA;
+			}
+		}
+		free(list[i]);
+	}
+	if (n >= 0)
+		free(list);
+	return err;
+}
+
 void av_status_check_initramfs(struct coll *c, enum av_initramfs_gen gen, const char *rel)
 {
 	const struct gen_layout *gl =
 	    &gen_layouts[gen == AV_GEN_DRACUT ? AV_GEN_DRACUT : AV_GEN_INITRAMFS_TOOLS];
 	struct av_initramfs ir;
 	struct av_kconfig kc;
-	char img[PATH_MAX], fix[512], missing[256] = "", pat[AV_RELEASE_LEN + 64];
-	bool pci_in = false, vfio_in = false, have_kc, have_hook = false;
+	char img[PATH_MAX], fix[PATH_MAX + 1024], missing[256] = "", pat[AV_RELEASE_LEN + 64];
+	char entry[NAME_MAX + 1], boot_img[PATH_MAX], redo[PATH_MAX + 512];
+	bool pci_in = false, vfio_in = false, have_kc, have_hook = false, in_boot;
+	int err = c->bc.loader == AV_LOADER_BLS
+		      ? bls_image(c, rel, entry, sizeof(entry), img, sizeof(img))
+		      : -ENOENT;
 	size_t ml = 0;
-	int err;
 
-	av_gen_image(c->ctx, gen, rel, img, sizeof(img));
-	snprintf(fix, sizeof(fix), gl->update_fmt, rel);
-	err = av_initramfs_list(c->ctx, img, &ir);
+	in_boot = av_gen_image(c->ctx, gen, rel, boot_img, sizeof(boot_img)) == 0;
 	if (err == -ENOENT) {
-		snprintf(fix, sizeof(fix), gl->create_fmt, rel);
+		/* GRUB boots /boot's image (and so does a BLS machine without an entry for @rel) */
+		entry[0] = '\0';
+		snprintf(img, sizeof(img), "%s", boot_img);
+		snprintf(redo, sizeof(redo), gl->update_fmt, rel);
+	} else if (in_boot) {
+		/* the generator rebuilds /boot's image, kernel-install copies it beside the kernel
+		 */
+		snprintf(pat, sizeof(pat), gl->update_fmt, rel);
+		snprintf(redo, sizeof(redo), "%s, then kernel-install add %s /boot/vmlinuz-%s %s",
+			 pat, rel, rel, boot_img);
+	} else {
+		/* no image in /boot: kernel-install's own initrd plugin (dracut's) makes it */
+		snprintf(redo, sizeof(redo), "kernel-install add %s /boot/vmlinuz-%s", rel, rel);
+	}
+	if (err == -ENODATA) {
+		av_status_add(c, AV_STATUS_PROBLEM, "initramfs", rel, redo,
+			      "the systemd-boot entry %s boots kernel %s without an initramfs: the "
+			      "binder never runs",
+			      entry, rel);
+		return;
+	}
+	snprintf(fix, sizeof(fix), "%s", redo);
+	err = av_initramfs_list(c->ctx, img, &ir);
+	if (entry[0]) /* say where the image comes from */
+		snprintf(img + strlen(img), sizeof(img) - strlen(img), " (systemd-boot entry %s)",
+			 entry);
+	if (err == -ENOENT) {
+		if (!entry[0])
+			snprintf(fix, sizeof(fix), gl->create_fmt, rel);
 		av_status_add(c, AV_STATUS_PROBLEM, "initramfs", rel, fix, "no initramfs image %s",
 			      img);
 		return;
@@ -119,14 +218,10 @@ void av_status_check_initramfs(struct coll *c, enum av_initramfs_gen gen, const 
 	if (ml) {
 		for (size_t i = 0; gl->hooks[i]; i++)
 			have_hook = have_hook || av_status_exists(c->ctx, gl->hooks[i]);
-		if (!have_hook) {
-			char redo[128];
-
-			snprintf(redo, sizeof(redo), gl->update_fmt, rel);
+		if (!have_hook)
 			snprintf(fix, sizeof(fix),
 				 "reinstall auto-vfio (its %s is missing), then %s",
 				 gen == AV_GEN_DRACUT ? "dracut module" : "initramfs hook", redo);
-		}
 		av_status_add(c, AV_STATUS_PROBLEM, "initramfs", rel, fix, "%s lacks %s", img,
 			      missing);
 	} else {

@@ -22,6 +22,7 @@ struct coll {
 	const struct av_ctx *ctx;
 	const struct av_machine *m;
 	struct av_status *st;
+	struct av_bootchain bc;	 /* what the fixes name: update-grub or kernel-install, ... */
 	int err;		 /* sticky -ENOMEM */
 	bool *selected, *booted; /* per machine group */
 };
@@ -30,6 +31,10 @@ struct coll {
 AV_FMT(6, 7)
 void av_status_add(struct coll *c, enum av_status_sev sev, const char *check, const char *subject,
 		   const char *fix, const char *fmt, ...);
+/* The command that rewrites the boot entries on this machine's chain. */
+const char *av_status_menu_cmd(const struct coll *c);
+/* The boot entries on this machine's chain, for messages: "the GRUB menu", ... */
+const char *av_status_menu_name(const struct coll *c);
 bool av_status_exists(const struct av_ctx *ctx, const char *abspath);
 /* The kernel's words, separated by blanks; true when @word is one of them. */
 bool av_status_cmdline_has(const char *cmdline, const char *word);

@@ -61,6 +61,16 @@ const char *av_status_sev_name(enum av_status_sev sev)
 	return (unsigned)sev < AV_STATUS_NSEV ? names[sev] : "?";
 }
 
+const char *av_status_menu_cmd(const struct coll *c)
+{
+	return av_loader_update_cmd(c->bc.loader);
+}
+
+const char *av_status_menu_name(const struct coll *c)
+{
+	return c->bc.loader == AV_LOADER_BLS ? "the systemd-boot entries" : "the GRUB menu";
+}
+
 bool av_status_exists(const struct av_ctx *ctx, const char *abspath)
 {
 	char path[PATH_MAX];
@@ -88,7 +98,6 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 	bool have_kc = false;
 	char cpu[32];
 	struct av_kernel *kernels;
-	struct av_bootchain bc;
 	int nk;
 	int err;
 
@@ -100,6 +109,7 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 		c.err = -ENOMEM;
 		goto out;
 	}
+	av_bootchain_detect(ctx, &c.bc);
 	cpu_vendor(ctx, cpu, sizeof(cpu));
 	if (av_kernel_release(ctx, st->release, sizeof(st->release)) < 0)
 		st->release[0] = '\0';
@@ -128,15 +138,15 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 	if (have_kc)
 		av_kconfig_release(&kc);
 
-	av_bootchain_detect(ctx, &bc);
 	av_status_add(&c,
-		      bc.gen == AV_GEN_UNKNOWN || bc.loader == AV_LOADER_UNKNOWN ||
-			      bc.loader == AV_LOADER_AMBIGUOUS
+		      c.bc.gen == AV_GEN_UNKNOWN || c.bc.loader == AV_LOADER_UNKNOWN ||
+			      c.bc.loader == AV_LOADER_AMBIGUOUS
 			  ? AV_STATUS_WARN
 			  : AV_STATUS_INFO,
 		      "bootchain", "", NULL, "initramfs by %s (%s), boot loader %s (%s)",
-		      av_gen_name(bc.gen), bc.gen_why, av_loader_name(bc.loader), bc.loader_why);
-	if (bc.loader == AV_LOADER_BLS && st->configured)
+		      av_gen_name(c.bc.gen), c.bc.gen_why, av_loader_name(c.bc.loader),
+		      c.bc.loader_why);
+	if (c.bc.loader == AV_LOADER_BLS && st->configured)
 		av_status_check_bls(&c, &st->cfg);
 	nk = av_kernels_find(ctx, &kernels);
 	if (nk < 0)
@@ -150,7 +160,7 @@ int av_status_collect(const struct av_ctx *ctx, const struct av_machine *m, stru
 			      "no kernels (vmlinuz-*) under %s/boot", ctx->root);
 	else
 		for (int i = 0; i < nk; i++)
-			av_status_check_initramfs(&c, bc.gen, kernels[i].version);
+			av_status_check_initramfs(&c, c.bc.gen, kernels[i].version);
 	av_kernels_free(kernels, (size_t)nk);
 
 	av_status_check_groups(&c);
