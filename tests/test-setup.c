@@ -237,6 +237,84 @@ AV_TEST(setup_default_entry)
 	tu_result_free(&res);
 }
 
+/* A systemd-boot machine: its ESP at /boot/efi with loader.conf, no GRUB. */
+static char *sdboot_machine(void)
+{
+	char *r = machine();
+
+	CHECK(unlink(tu_fmt("%s/etc/default/grub", r)) == 0);
+	tu_mkdirs(tu_fmt("%s/boot/efi/loader/entries", r));
+	tu_write(tu_fmt("%s/boot/efi/loader/loader.conf", r),
+		 "timeout 3\ndefault debian-*\n#console-mode keep\n");
+	return r;
+}
+
+#define LOADER_MARK                                                                                \
+	"# auto-vfio: the default entry (setup --default); 'auto-vfio uninstall' restores this "   \
+	"file\n"
+
+/*
+ * On systemd-boot the default is loader.conf's `default`: a glob without the
+ * kernel version, so the newest kernel's entry is the default after every
+ * upgrade; plain and uninstall give the file back byte for byte.
+ */
+AV_TEST(setup_default_entry_systemd_boot)
+{
+	char *r = sdboot_machine(), *orig = digest(r),
+	     *conf = tu_fmt("%s/boot/efi/loader/loader.conf", r), *conf_orig = tu_read(conf);
+	struct tu_result res;
+
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--default",
+			"host-03:00.0", "--yes"),
+		  0);
+	CHECK_CONTAINS(res.out, "+++ b/boot/efi/loader/loader.conf");
+	CHECK_STR(tu_read(conf),
+		  "timeout 3\n" LOADER_MARK
+		  "default *-auto-vfio-host-0000-03-00.0.conf\n#console-mode keep\n");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--yes"), 0);
+	CHECK_CONTAINS(res.out, "Nothing to change");
+	tu_result_free(&res);
+	/* the EFI variable would win over loader.conf: said */
+	tu_write(tu_fmt("%s/sys/firmware/efi/efivars/"
+			"LoaderEntryDefault-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f",
+			r),
+		 "\a\0\0\0x\0");
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--default",
+			"headless", "--yes"),
+		  0);
+	CHECK_CONTAINS(res.out, "LoaderEntryDefault ('bootctl set-default', 'd' in the menu) "
+				"overrides loader.conf's default");
+	CHECK_STR(tu_read(conf), "timeout 3\n" LOADER_MARK
+				 "default *-auto-vfio-headless.conf\n#console-mode keep\n");
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--default", "plain",
+			"--yes"),
+		  0);
+	CHECK_STR(tu_read(conf), conf_orig);
+	tu_result_free(&res);
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--default",
+			"host-0000:04:00.0", "--yes"),
+		  0);
+	CHECK_CONTAINS(tu_read(conf), "\ndefault *-auto-vfio-host-0000-04-00.0.conf\n");
+	tu_result_free(&res);
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 0);
+	CHECK_STR(tu_read(conf), conf_orig);
+	CHECK_STR(digest(r), orig);
+	tu_result_free(&res);
+
+	/* no loader.conf yet: one is written beside the entries, and uninstall removes it */
+	CHECK(unlink(conf) == 0);
+	CHECK_INT(SETUP(&res, r, "--multiboot", "--select", "03:00.0,04:00.0", "--default",
+			"headless", "--yes"),
+		  0);
+	CHECK_STR(tu_read(conf), LOADER_MARK "default *-auto-vfio-headless.conf\n");
+	tu_result_free(&res);
+	CHECK_INT(RUN(&res, r, NULL, "uninstall"), 0);
+	CHECK(!tu_exists(conf));
+	tu_result_free(&res);
+}
+
 AV_TEST(setup_none_removes_drop_ins)
 {
 	char *r = machine();
@@ -524,6 +602,22 @@ AV_TEST_T(setup_interactive_defaults_select_nothing, 120)
 	CHECK_CONTAINS(out, "nothing selected");
 	CHECK_CONTAINS(out, "- unsafe: not selectable (--force-unsafe overrides");
 	CHECK(!tu_exists(tu_fmt("%s/etc/auto-vfio.conf", r)));
+	free(out);
+}
+
+/* The questions name the boot menu the entries go to. */
+AV_TEST_T(setup_interactive_names_the_loader, 120)
+{
+	char *r = sdboot_machine(), *out = NULL;
+
+	CHECK_INT(pty_session(r, take_defaults, NULL, &out), 1);
+	CHECK_CONTAINS(out,
+		       "Multi-boot (recommended): a systemd-boot entry per GPU the host keeps");
+	CHECK_NOT_CONTAINS(out, "GRUB");
+	free(out);
+	r = machine();
+	CHECK_INT(pty_session(r, take_defaults, NULL, &out), 1);
+	CHECK_CONTAINS(out, "Multi-boot (recommended): a GRUB entry per GPU the host keeps");
 	free(out);
 }
 

@@ -297,7 +297,7 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (!s.mode_set) {
-		if (setup_ask_mode(s.mode, &s.mode) < 0) {
+		if (setup_ask_mode(&s, s.mode, &s.mode) < 0) {
 			fprintf(stderr, "%s: no answer (end of input): nothing was changed\n",
 				cli->prog);
 			goto out;
@@ -372,12 +372,6 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 		av_resolved_to_config(s.m, &r, s.force_unsafe, &cfg);
 	if (s.mode == AV_MODE_MULTIBOOT)
 		snprintf(cfg.boot_default, sizeof(cfg.boot_default), "%s", def);
-	/* ids of BLS entries carry the kernel version: no default that survives upgrades */
-	if (s.mode == AV_MODE_MULTIBOOT && def[0] && s.bc.loader == AV_LOADER_BLS)
-		printf("Note: on systemd-boot the default entry is not set by setup; choose it in "
-		       "the menu ('d') or with 'bootctl set-default ID' ('auto-vfio boot-next' "
-		       "lists the ids of the %s entries).\n",
-		       def);
 	snprintf(cfg.iommu_params, sizeof(cfg.iommu_params), "%s", av_iommu_params(&cli->ctx));
 
 	if (av_kmod_new(&cli->ctx, NULL, &kctx) < 0)
@@ -391,6 +385,8 @@ int av_cmd_setup(struct av_cli *cli, int argc, char **argv)
 	}
 	if (s.bc.loader == AV_LOADER_BLS)
 		err = setup_plan_kernel_cmdline(&s, &cfg, &plan);
+	if (!err && s.bc.loader == AV_LOADER_BLS)
+		err = setup_plan_loader_default(&s, &cfg, &plan);
 	if (!err)
 		err = setup_plan_extras(&s, &plan);
 	if (err < 0) {

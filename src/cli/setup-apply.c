@@ -38,6 +38,7 @@ static void add_file(struct av_plan *plan, const char *path, char *data, mode_t 
 int setup_plan_extras(struct setup *s, struct av_plan *plan)
 {
 	const struct av_ctx *ctx = &s->cli->ctx;
+	size_t first = plan->n;
 	int err;
 
 	if (s->hugepages) {
@@ -97,7 +98,7 @@ int setup_plan_extras(struct setup *s, struct av_plan *plan)
 			 conf.exists ? conf.mode : 0644);
 		av_file_release(&conf);
 	}
-	for (size_t i = AV_PLAN_OWN; i < plan->n; i++)
+	for (size_t i = first; i < plan->n; i++)
 		if (!plan->f[i].data)
 			return -ENOMEM;
 	return 0;
@@ -131,6 +132,124 @@ int setup_plan_kernel_cmdline(struct setup *s, const struct av_config *cfg, stru
 	free(plan->f[1].data);
 	plan->f[1] = (struct av_plan_file){.path = AV_KERNEL_CMDLINE, .data = text, .mode = 0644};
 	return 0;
+}
+
+/* systemd-boot's own variable for the default entry, which overrides loader.conf. */
+#define LOADER_ENTRY_DEFAULT                                                                       \
+	"/sys/firmware/efi/efivars/LoaderEntryDefault-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+#define LOADER_CONF_MARK                                                                           \
+	"# auto-vfio: the default entry (setup --default); 'auto-vfio uninstall' restores this "   \
+	"file\n"
+
+static bool exists(const struct av_ctx *ctx, const char *abspath)
+{
+	char path[PATH_MAX];
+
+	return av_path(ctx, path, sizeof(path), "%s", abspath) == 0 && access(path, F_OK) == 0;
+}
+
+/* loader.conf on the ESP: the one there is, else where systemd-boot or the entries are. */
+static const char *loader_conf_path(const struct av_ctx *ctx)
+{
+	static const char *const confs[] = {
+	    "/efi/loader/loader.conf", "/boot/efi/loader/loader.conf", "/boot/loader/loader.conf"};
+	static const char *const esps[] = {"/efi/EFI/systemd", "/boot/efi/EFI/systemd",
+					   "/boot/EFI/systemd"};
+	char entries[PATH_MAX];
+	size_t n = sizeof(confs) / sizeof(confs[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if (exists(ctx, confs[i]))
+			return confs[i];
+	for (size_t i = 0; i < n; i++)
+		if (exists(ctx, esps[i]))
+			return confs[i];
+	if (av_bls_entries_dir(ctx, entries, sizeof(entries)) == 0)
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(entries, confs[i], strlen(confs[i]) - strlen("loader.conf")) ==
+			    0)
+				return confs[i];
+	return confs[1];
+}
+
+/* @old with its `default` lines (the last one counts) replaced by ours, marked. */
+static char *loader_conf_edit(const char *old, const char *glob)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bool done = false;
+
+	if (!f)
+		return NULL;
+	for (const char *p = old; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p + 1) : strlen(p);
+		const char *w = p + strspn(p, " \t");
+
+		if (n == strlen(LOADER_CONF_MARK) && memcmp(p, LOADER_CONF_MARK, n) == 0) {
+			/* ours from the last setup: written again with the line */
+		} else if (strncmp(w, "default", 7) == 0 && strchr(" \t\n", w[7])) {
+			if (!done)
+				fprintf(f, LOADER_CONF_MARK "default %s\n", glob);
+			done = true;
+		} else {
+			fwrite(p, 1, n, f);
+			if (!eol)
+				fputc('\n', f);
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	if (!done)
+		fprintf(f, LOADER_CONF_MARK "default %s\n", glob);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * Under systemd-boot the default entry is `default` in loader.conf, a glob
+ * over the entries' ids (file names). Our ids carry the kernel version, so
+ * the glob leaves it out: "*-auto-vfio-headless.conf" matches every kernel's
+ * entry and systemd-boot takes the newest match (it sorts entries by
+ * version), so the default follows every kernel upgrade. `bootctl
+ * set-default` would store one fixed id in an EFI variable and go stale at
+ * the next upgrade. No default (plain): loader.conf goes back to what it was.
+ */
+int setup_plan_loader_default(struct setup *s, const struct av_config *cfg, struct av_plan *plan)
+{
+	const struct av_ctx *ctx = &s->cli->ctx;
+	const char *path = loader_conf_path(ctx);
+	struct av_file old;
+	char glob[AV_DEFAULT_LEN + 32];
+	char *text = NULL;
+	int err;
+
+	if (plan->n >= AV_PLAN_MAX)
+		return -E2BIG;
+	err = av_file_read(ctx, path, &old);
+	if (err < 0)
+		return err;
+	if (cfg->mode == AV_MODE_MULTIBOOT && cfg->boot_default[0]) {
+		snprintf(glob, sizeof(glob), "*-" AV_ENTRY_ID_PREFIX "%s.conf", cfg->boot_default);
+		for (char *c = glob; *c; c++)
+			if (*c == ':') /* FAT has no ':': the entries' names use '-' */
+				*c = '-';
+		text = loader_conf_edit(old.exists ? old.data : "", glob);
+		if (!text)
+			err = -ENOMEM;
+		else if (exists(ctx, LOADER_ENTRY_DEFAULT))
+			printf(
+			    "Note: the EFI variable LoaderEntryDefault ('bootctl set-default', 'd' "
+			    "in the menu) overrides loader.conf's default; 'bootctl set-default "
+			    "\"\"' clears it.\n");
+	}
+	plan->f[plan->n++] =
+	    (struct av_plan_file){.path = path, .data = text, .mode = old.exists ? old.mode : 0644};
+	av_file_release(&old);
+	return err;
 }
 
 /* Services that read what changed. */

@@ -56,7 +56,13 @@ int setup_ask_yes_no(const char *question, bool def)
 	return rc;
 }
 
-int setup_ask_mode(enum av_mode def, enum av_mode *out)
+/* The boot menu the entries appear in. */
+static const char *loader_word(const struct setup *s)
+{
+	return s->bc.loader == AV_LOADER_BLS ? "systemd-boot" : "GRUB";
+}
+
+int setup_ask_mode(const struct setup *s, enum av_mode def, enum av_mode *out)
 {
 	static const char *const keys[] = {
 	    [AV_MODE_NONE] = "n", [AV_MODE_MULTIBOOT] = "m", [AV_MODE_STATIC] = "s"};
@@ -64,11 +70,12 @@ int setup_ask_mode(enum av_mode def, enum av_mode *out)
 	size_t cap = 0;
 
 	printf("\nHow should the selected devices reach the VMs?\n"
-	       "  m  Multi-boot (recommended): a GRUB entry per GPU the host keeps, the other\n"
+	       "  m  Multi-boot (recommended): a %s entry per GPU the host keeps, the other\n"
 	       "     GPUs go to VMs; plus one entry with every GPU passed through. The plain\n"
 	       "     entries stay untouched.\n"
 	       "  s  Static: one fixed selection at every boot.\n"
-	       "  n  None: no passthrough.\n");
+	       "  n  None: no passthrough.\n",
+	       loader_word(s));
 	for (;;) {
 		printf("Mode [m/s/n, default %s]: ", keys[def]);
 		if (av_cli_answer(&line, &cap) < 0) {
@@ -125,8 +132,9 @@ int setup_ask_default(const struct setup *s, const struct av_resolved *r, char *
 	if (!e)
 		return -ENOMEM;
 	n--; /* the headless entry is the last, answer h */
-	printf("\nWhich entry should GRUB boot by default?\n"
-	       "  p  the distribution's plain entry (no passthrough)\n");
+	printf("\nWhich entry should %s boot by default?\n"
+	       "  p  the distribution's plain entry (no passthrough)\n",
+	       loader_word(s));
 	for (size_t i = 0; i < n; i++) {
 		printf("  %zu  host keeps ", i + 1);
 		for (size_t k = 0; k < e[i].nvga; k++) {

@@ -35,7 +35,7 @@ struct setup {
 
 /* One answer from stdin. 1 yes, 0 no, -ENODATA at end of input. */
 int setup_ask_yes_no(const char *question, bool def);
-int setup_ask_mode(enum av_mode def, enum av_mode *out);
+int setup_ask_mode(const struct setup *s, enum av_mode def, enum av_mode *out);
 /* Is @def (canonical) an entry this selection has? */
 bool setup_default_valid(const struct av_machine *m, const struct av_resolved *r, const char *def);
 /* Multi-boot: which entry GRUB boots when nobody chooses. */
@@ -54,6 +54,11 @@ int setup_handle_foreign(struct setup *s, int *exit_code);
  * (plan slot 1).
  */
 int setup_plan_kernel_cmdline(struct setup *s, const struct av_config *cfg, struct av_plan *plan);
+/*
+ * Under systemd-boot: loader.conf's `default`, a glob that survives kernel
+ * upgrades, for @cfg's default entry; without one, loader.conf as it was.
+ */
+int setup_plan_loader_default(struct setup *s, const struct av_config *cfg, struct av_plan *plan);
 /* The extras' files added to @plan. */
 int setup_plan_extras(struct setup *s, struct av_plan *plan);
 /* Show the diff, ask, and write @plan in one manifest transaction. */
