@@ -351,6 +351,12 @@ AV_TEST(bind_no_vfio_driver_in_fake_root_touches_nothing)
 	CHECK_STR(override(root, "0000:01:00.0"), NO_OVERRIDE);
 	CHECK_STR(unbind(root, "nouveau"), "");
 	CHECK_CONTAINS(kmsg(root), "group 1: skipped: vfio-pci unavailable");
+	CHECK_CONTAINS(kmsg(root), "is vfio-pci in the initramfs? (update-initramfs -u)");
+	/* inside a dracut initramfs the hint names dracut */
+	tu_mkdirs(tu_fmt("%s/usr/lib/dracut/hooks", root));
+	run_bind(&r, root, "auto_vfio.bind=0000:01:00.0@10de:1b81");
+	CHECK_CONTAINS(kmsg(root),
+		       "is vfio-pci in the initramfs? (dracut --regenerate-all --force)");
 }
 
 AV_TEST(bind_no_kmsg_falls_back_to_stderr)

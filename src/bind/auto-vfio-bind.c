@@ -131,7 +131,13 @@ static bool group_vetoed(const struct av_target *t, size_t n, int group)
 
 static void run(const struct av_ctx *ctx, struct out *o, const char *cmdline)
 {
-	static const char vfio_help[] = "is vfio-pci in the initramfs? (update-initramfs -u)";
+	char hooks[PATH_MAX];
+	/* a dracut initramfs has its hooks folder; initramfs-tools' has none */
+	const char *vfio_help =
+	    av_path(ctx, hooks, sizeof(hooks), "/usr/lib/dracut/hooks") == 0 &&
+		    access(hooks, F_OK) == 0
+		? "is vfio-pci in the initramfs? (dracut --regenerate-all --force)"
+		: "is vfio-pci in the initramfs? (update-initramfs -u)";
 	struct av_target targets[AV_MAX_SEL];
 	int groups[AV_MAX_SEL];
 	size_t ngroups = 0;
