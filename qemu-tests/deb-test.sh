@@ -88,8 +88,11 @@ mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/var/lib/dpkg/trigg
 : >"$R/var/lib/dpkg/available"
 # update-grub must not touch this machine's GRUB: a stand-in that records
 # each call (the scripts decide when to call it; update-grub is not tested).
-printf '#!/bin/sh\necho "update-grub $*" >>"%s/calls"\n' "$W" >"$W/stub/update-grub"
-chmod 0755 "$W/stub/update-grub"
+# dracut and kernel-install likewise; STUB_FAIL=1 makes them fail.
+for tool in update-grub dracut kernel-install; do
+	printf '#!/bin/sh\necho "%s $*" >>"%s/calls"\n[ -z "${STUB_FAIL:-}" ]\n' "$tool" "$W" >"$W/stub/$tool"
+	chmod 0755 "$W/stub/$tool"
+done
 
 # dpkg_ OUT ARGS...: the real dpkg on $R; stdout+stderr in $W/OUT.out.
 dpkg_() {
@@ -99,7 +102,8 @@ dpkg_() {
 	PATH=$W/stub:$PATH dpkg --root="$R" --force-depends --force-script-chrootless "$@" \
 		>"$W/$out.out" 2>&1
 }
-grub_calls() { wc -l <"$W/calls" | tr -d ' '; }
+grub_calls() { grep -c '^update-grub' "$W/calls" || true; }
+dracut_calls() { grep -c '^dracut' "$W/calls" || true; }
 active_setup() {
 	mkdir -p "$R/var/lib/auto-vfio/saved" "$R/etc/default/grub.d"
 	printf 'mode = multiboot\nselect = 0000:01:00.0@1002:73a5\n' >"$R/etc/auto-vfio.conf"
@@ -133,12 +137,38 @@ active_setup
 dpkg_ upgrade -i "$deb"
 check "upgrade with a setup runs update-grub once" [ "$(grub_calls)" = 1 ]
 check "upgrade with a setup: no warning" sh -c '! grep -q "auto-vfio: warning" "$1"' sh "$W/upgrade.out"
+check "upgrade under initramfs-tools runs no dracut (the trigger rebuilds)" [ "$(dracut_calls)" = 0 ]
+
+# Under dracut (its kernel hook installed) on systemd-boot: no trigger, so the
+# scripts rebuild the images and kernel-install copies them beside the kernel.
+kver=6.1.0-27-amd64
+mkdir -p "$R/etc/kernel/postinst.d" "$R/boot/efi/loader/entries"
+: >"$R/etc/kernel/postinst.d/dracut"
+: >"$R/boot/vmlinuz-$kver"
+: >"$R/boot/initrd.img-$kver"
+dpkg_ upgrade-dracut -i "$deb"
+sed 's/^/| /' "$W/calls"
+check "upgrade under dracut with a setup rebuilds every image, then kernel-install copies them" \
+	[ "$(cat "$W/calls")" = "dracut --regenerate-all --force
+kernel-install add $kver /boot/vmlinuz-$kver /boot/initrd.img-$kver
+update-grub " ]
+STUB_FAIL=1 dpkg_ upgrade-dracut-fails -i "$deb"
+check "a failing dracut warns and never fails the upgrade" \
+	sh -c 'grep -q "auto-vfio: warning: .dracut --regenerate-all --force. failed" "$1" &&
+		! grep -q "^dpkg: error" "$1"' sh "$W/upgrade-dracut-fails.out"
+dpkg_ status-dracut -s auto-vfio
+check "installed after the failing dracut" grep -q "^Status: install ok installed" "$W/status-dracut.out"
+mv "$R/etc/auto-vfio.conf" "$W/auto-vfio.conf.off"
+dpkg_ upgrade-dracut-unset -i "$deb"
+check "upgrade under dracut without a setup rebuilds nothing" [ "$(dracut_calls)" = 0 ]
+mv "$W/auto-vfio.conf.off" "$R/etc/auto-vfio.conf"
 dpkg_ remove2 -r auto-vfio
 sed 's/^/| /' "$W/remove2.out"
 check "remove with a setup warns and names auto-vfio uninstall" \
 	sh -c 'grep -q "auto-vfio: warning: auto-vfio is set up" "$1" && grep -q "auto-vfio uninstall" "$1"' \
 	sh "$W/remove2.out"
 check "remove with a setup runs update-grub once" [ "$(grub_calls)" = 1 ]
+check "remove under dracut with a setup rebuilds the images without the binder" [ "$(dracut_calls)" = 1 ]
 check "remove with a setup is still a removal" [ ! -e "$R/usr/sbin/auto-vfio" ]
 check "remove keeps the manifest" [ -e "$R/var/lib/auto-vfio/manifest" ]
 dpkg_ purge3 -P auto-vfio
