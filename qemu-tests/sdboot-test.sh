@@ -6,7 +6,9 @@
 # the disk under QEMU (TCG) and systemd-boot boots each entry in turn (the
 # default of loader.conf, timeout 0). The initramfs is the real
 # mkinitramfs's with our hook. The checks read the kernel's `driver` links as
-# the guest reports them (qemu-tests/guest-init).
+# the guest reports them (qemu-tests/guest-init). Last, `auto-vfio setup
+# --default` writes loader.conf's default for a machine with two kernels, and
+# systemd-boot boots the newest kernel's entry it names.
 #
 #   sh qemu-tests/sdboot-test.sh       QT_JOBS=2 QT_TIMEOUT=240
 #
@@ -46,13 +48,15 @@ firmware_unpack() {
 	done
 }
 
-# kernel_install MACHINE-ROOT: the real kernel-install adds the kernel with
-# 90-loaderentry and our installed plugin into $QT_WORK/esp. The ESP is a
+# kernel_install MACHINE-ROOT [KVER EXTRA]: the real kernel-install adds the
+# kernel (as KVER, into the ESP there is, with EXTRA on the command line;
+# without them, as itself into a new ESP) with 90-loaderentry and our
+# installed plugin into $QT_WORK/esp. The ESP is a
 # mount point of its own there (a tmpfs in a private mount namespace), so the
 # entries' paths are relative to the ESP as on a real machine; /usr/sbin
 # shows the installed auto-vfio-bls, as the plugin expects it.
 kernel_install() {
-	rm -rf "$QT_WORK/esp"
+	[ $# -gt 1 ] || rm -rf "$QT_WORK/esp"
 	mkdir -p "$QT_WORK/esp" "$QT_WORK/conf"
 	echo "layout=bls" >"$QT_WORK/conf/install.conf"
 	echo "$TOKEN" >"$QT_WORK/conf/entry-token"
@@ -60,7 +64,7 @@ kernel_install() {
 	# driver unregisters when it takes over; Debian's 6.1 kernel oopses in
 	# device_del when two of them race there (bochs-drm twice). Without the
 	# sysfb device the DRM drivers still load and claim their cards.
-	echo "console=ttyS0 root=/dev/sda2 rw panic=-1 intel_iommu=on initcall_blacklist=sysfb_init" \
+	echo "console=ttyS0 root=/dev/sda2 rw panic=-1 intel_iommu=on initcall_blacklist=sysfb_init${3:+ $3}" \
 		>"$QT_WORK/conf/cmdline"
 	unshare -m sh -eu -c '
 		work=$1; destdir=$2; root=$3; kver=$4; vmlinuz=$5; initrd=$6; token=$7
@@ -76,12 +80,13 @@ kernel_install() {
 			kernel-install add "$kver" "$vmlinuz" "$initrd"
 		cp -a "$work/esp.stage/." "$work/esp/"
 		umount "$work/esp.stage"
-	' sh "$QT_WORK" "$QT_DESTDIR" "$1" "$QT_KVER" "$QT_VMLINUZ" "$QT_WORK/initrd.img" "$TOKEN" >&2
+	' sh "$QT_WORK" "$QT_DESTDIR" "$1" "${2:-$QT_KVER}" "$QT_VMLINUZ" "$QT_WORK/initrd.img" "$TOKEN" >&2
 	rmdir "$QT_WORK/esp.stage" 2>/dev/null || true
 }
 
-# disk NAME ENTRY-ID: a GPT disk, ESP (systemd-boot, the entries, the kernel)
-# with loader.conf booting ENTRY-ID at once, then the ext4 root.
+# disk NAME ENTRY-ID [LOADER-CONF]: a GPT disk, ESP (systemd-boot, the
+# entries, the kernel) with loader.conf booting ENTRY-ID at once (or the file
+# LOADER-CONF), then the ext4 root.
 disk() {
 	esp=$QT_WORK/$1.esp.img
 	img=$QT_WORK/$1.disk.img
@@ -92,7 +97,11 @@ disk() {
 	mcopy -i "$esp" "$QT_SDBOOT" ::/EFI/BOOT/BOOTX64.EFI
 	mcopy -i "$esp" "$QT_SDBOOT" ::/EFI/systemd/systemd-bootx64.efi
 	mcopy -i "$esp" -s "$QT_WORK/esp/loader" "$QT_WORK/esp/$TOKEN" ::/
-	printf 'timeout 0\ndefault %s\n' "$2" >"$QT_WORK/$1.loader.conf"
+	if [ -n "${3:-}" ]; then
+		cp "$3" "$QT_WORK/$1.loader.conf"
+	else
+		printf 'timeout 0\ndefault %s\n' "$2" >"$QT_WORK/$1.loader.conf"
+	fi
 	mcopy -i "$esp" -o "$QT_WORK/$1.loader.conf" ::/loader/loader.conf
 	truncate -s 200M "$img"
 	printf 'label: gpt\nstart=2048, size=196608, type=uefi\nstart=198656, type=linux\n' |
@@ -260,5 +269,43 @@ if [ "$d" = bochs-drm ]; then
 else
 	qt_fail "headless: the unselected $TWIN_B is on '$d'"
 fi
+
+# 3. A kernel upgrade, then `auto-vfio setup --default host-ADDR` on the
+# machine with this ESP as /boot/efi: loader.conf's default is a glob without
+# the kernel version, so systemd-boot boots the newest kernel's entry (marked
+# by qt.kernel=newer on its command line; the same kernel image stands in for
+# the newer one) for the GPU the host keeps.
+NEWER=6.1.0-999-amd64
+kernel_install "$QT_WORK/machine" "$NEWER" qt.kernel=newer
+m=$QT_WORK/machine
+rm -rf "$m/boot" "$m/var/lib/auto-vfio"
+mkdir -p "$m/boot/efi/loader" "$m/etc/initramfs-tools"
+cp -a "$QT_WORK/esp/loader/entries" "$m/boot/efi/loader/"
+printf 'timeout 0\n' >"$m/boot/efi/loader/loader.conf"
+: >"$m/etc/initramfs-tools/initramfs.conf"
+if "$QT_DESTDIR/usr/sbin/auto-vfio" --root "$m" setup --multiboot --select "$QXL,$MF_VGA" \
+	--default "host-$MF_VGA" --yes >"$QT_WORK/setup-default.out" 2>&1; then
+	qt_pass "setup --default host-$MF_VGA on systemd-boot"
+else
+	qt_fail "setup --default host-$MF_VGA on systemd-boot"
+fi
+sed 's/^/| /' "$m/boot/efi/loader/loader.conf"
+newest=$TOKEN-$NEWER-auto-vfio-host-0000-05-00.0.conf
+older=$TOKEN-$QT_KVER-auto-vfio-host-0000-05-00.0.conf
+if [ -e "$QT_WORK/esp/loader/entries/$newest" ] && [ -e "$QT_WORK/esp/loader/entries/$older" ] &&
+	grep -qx 'default \*-auto-vfio-host-0000-05-00.0.conf' "$m/boot/efi/loader/loader.conf"; then
+	qt_pass "loader.conf's default is a glob matching both kernels' entries"
+else
+	qt_fail "loader.conf's default: $(grep default "$m/boot/efi/loader/loader.conf")"
+fi
+disk default "(loader.conf)" "$m/boot/efi/loader/loader.conf"
+sh "$0" --boot default
+check default "$newest" "$QXL"
+if grep -aq '^QT-CMDLINE .*qt.kernel=newer' "$QT_WORK/default.log"; then
+	qt_pass "default: the newest kernel's entry booted, not $older"
+else
+	qt_fail "default: not the newest kernel's entry"
+fi
+
 qt_summary
 [ "$QT_FAILED" = 0 ]
