@@ -9,7 +9,7 @@
 #include "fileops.h"
 #include "bls.h"
 #include "plan.h"
-#include "status-int.h"
+#include "status-internal.h"
 
 void av_status_check_iommu(struct coll *c, const char *cpu)
 {

@@ -9,7 +9,7 @@
 #include "fileops.h"
 #include "pciclass.h"
 #include "plan.h"
-#include "status-int.h"
+#include "status-internal.h"
 #include "sysfs.h"
 
 /*

@@ -9,7 +9,7 @@
 #include "bls.h"
 #include "fileops.h"
 #include "initramfs.h"
-#include "status-int.h"
+#include "status-internal.h"
 
 /* systemd-boot: our entries are there in multi-boot mode, no plain entry binds. */
 void av_status_check_bls(struct coll *c, const struct av_config *cfg)

@@ -6,7 +6,7 @@
 #include <libkmod.h>
 
 #include "kmodutil.h"
-#include "status-int.h"
+#include "status-internal.h"
 
 void av_status_check_kconfig(struct coll *c, const struct av_kconfig *kc, const char *cpu)
 {

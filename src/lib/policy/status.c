@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * auto-vfio status: the collector. Each check adds findings (status-int.h
+ * auto-vfio status: the collector. Each check adds findings (status-internal.h
  * names the files by concern); this file runs them in order.
  */
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include "fileops.h"
 #include "hostfacts.h"
 #include "kernels.h"
-#include "status-int.h"
+#include "status-internal.h"
 
 AV_FMT(6, 7)
 void av_status_add(struct coll *c, enum av_status_sev sev, const char *check, const char *subject,

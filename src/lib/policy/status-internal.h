@@ -6,8 +6,8 @@
  * entries and initramfs images (status-images.c), the selected devices
  * (status-devices.c); status.c runs them in order.
  */
-#ifndef AV_STATUS_INT_H
-#define AV_STATUS_INT_H
+#ifndef AV_STATUS_INTERNAL_H
+#define AV_STATUS_INTERNAL_H
 
 #include <stdbool.h>
 
