@@ -147,7 +147,7 @@ void av_status_check_initramfs(struct coll *c, enum av_initramfs_gen gen, const 
 
 	in_boot = av_gen_image(c->ctx, gen, rel, boot_img, sizeof(boot_img)) == 0;
 	if (err == -ENOENT) {
-		/* GRUB boots /boot's image (and so does a BLS machine without an entry for @rel) */
+		/* GRUB boots /boot's image; with no entry, kernel-install would copy it */
 		entry[0] = '\0';
 		snprintf(img, sizeof(img), "%s", boot_img);
 		snprintf(redo, sizeof(redo), gl->update_fmt, rel);
