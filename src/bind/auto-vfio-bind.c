@@ -213,10 +213,11 @@ static bool run(const struct av_ctx *ctx, struct out *o, const char *cmdline)
 }
 
 /*
- * Leave the record for the later passes only when this pass finished all
- * of its work and no PCI device came or went while it ran.
+ * Leave the record for the later passes only when this pass served the
+ * boot's own command line, finished all of its work, and no PCI device came
+ * or went while it ran.
  */
-static void record(const struct av_ctx *ctx, struct out *o, const char *cmdline)
+static void serve_boot(const struct av_ctx *ctx, struct out *o, const char *cmdline)
 {
 	int before = av_pci_count(ctx), after, err;
 
@@ -226,7 +227,7 @@ static void record(const struct av_ctx *ctx, struct out *o, const char *cmdline)
 	after = av_pci_count(ctx);
 	if (after != before)
 		return;
-	err = av_bind_record_write(ctx, cmdline, after);
+	err = av_bind_record_write(ctx, after);
 	if (err < 0 && err != -ENOENT)
 		say(o, AV_LOG_WARNING, "cannot write %s: %s (the next pass checks again)",
 		    AV_BIND_RECORD, strerror(-err));
@@ -291,9 +292,10 @@ int main(int argc, char **argv)
 			    ctx.root, strerror(-err));
 			goto out;
 		}
-		cmdline = buf;
+		serve_boot(&ctx, &o, buf);
+	} else {
+		run(&ctx, &o, cmdline);
 	}
-	record(&ctx, &o, cmdline);
 out:
 	free(buf);
 	if (o.kmsg >= 0)

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -47,10 +46,9 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int av_bind_record_write(const struct av_ctx *ctx, const char *cmdline, int npci)
+int av_bind_record_write(const struct av_ctx *ctx, int npci)
 {
 	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX], count[16];
-	size_t len;
 	int fd, err;
 
 	if (av_path(ctx, dir, sizeof(dir), AV_BIND_RECORD_DIR) < 0 ||
@@ -59,21 +57,11 @@ int av_bind_record_write(const struct av_ctx *ctx, const char *cmdline, int npci
 		return -ENAMETOOLONG;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	/* the shell's read strips the same blanks on both sides */
-	while (isspace((unsigned char)*cmdline))
-		cmdline++;
-	len = strlen(cmdline);
-	while (len > 0 && isspace((unsigned char)cmdline[len - 1]))
-		len--;
-	if (memchr(cmdline, '\n', len))
-		return -EINVAL;
-	snprintf(count, sizeof(count), "\n%d\n", npci);
+	snprintf(count, sizeof(count), "%d\n", npci);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, cmdline, len);
-	if (!err)
-		err = write_all(fd, count, strlen(count));
+	err = write_all(fd, count, strlen(count));
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	if (!err && rename(tmp, path) < 0)

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The record a complete pass leaves for the later ones: when every endpoint
- * of every group the command line names is on vfio-pci (driver_override set,
- * so no other driver can take it), the binder writes AV_BIND_RECORD under the
- * root prefix: the command line it served and how many PCI devices there
- * were. The init-premount script compares both with builtins and, when they
- * match, has nothing to do; a device that appeared since changes the count
- * and brings the full check back. Format, two lines:
- *   <the command line, leading and trailing blanks removed>
- *   <number of entries in /sys/bus/pci/devices>
+ * The record a complete pass leaves for the later ones of the same boot:
+ * when every endpoint of every group /proc/cmdline names is on vfio-pci
+ * (driver_override set, so no other driver can take it), the binder writes
+ * AV_BIND_RECORD under the root prefix, one line: how many PCI devices there
+ * were. /run is new every boot and the command line cannot change within
+ * one, so the init-premount script only compares the count (with builtins)
+ * and, when it matches, has nothing to do; a device that appeared since
+ * brings the full check back.
  */
 #ifndef AV_BIND_RECORD_H
 #define AV_BIND_RECORD_H
@@ -22,7 +21,7 @@
 int av_pci_count(const struct av_ctx *ctx);
 
 /* Replace the record atomically; 0 or -errno (no /run: -ENOENT, nothing written). */
-int av_bind_record_write(const struct av_ctx *ctx, const char *cmdline, int npci);
+int av_bind_record_write(const struct av_ctx *ctx, int npci);
 
 /* Remove the record; 0 when there is none. */
 int av_bind_record_clear(const struct av_ctx *ctx);

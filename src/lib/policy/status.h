@@ -60,5 +60,4 @@ void av_status_release(struct av_status *st);
 /* "ok", "info", "warning", "problem". */
 const char *av_status_sev_name(enum av_status_sev sev);
 
-
 #endif
