@@ -47,4 +47,5 @@ void av_findings_release(struct av_findings *fs);
  */
 char *av_detect_disable(const char *content, const struct av_findings *fs, const char *path);
 
+
 #endif

@@ -60,4 +60,5 @@ void av_status_release(struct av_status *st);
 /* "ok", "info", "warning", "problem". */
 const char *av_status_sev_name(enum av_status_sev sev);
 
+
 #endif
