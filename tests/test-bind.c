@@ -655,3 +655,95 @@ AV_TEST(bind_premount_pass_skips_only_finished_groups)
 	/* a selector with glob characters is taken literally */
 	CHECK_INT(premount_check(root, "auto_vfio.bind=0000:0*:00.0@10de:1b81\n"), 1);
 }
+
+/*
+ * A pass that finished everything for the boot's command line leaves a
+ * record (the PCI device count); a pass with anything left over leaves
+ * none and removes an older one; a pass given --cmdline serves no boot and
+ * leaves the record alone.
+ */
+AV_TEST(bind_complete_pass_leaves_record_partial_removes_it)
+{
+	const char *root = machine();
+	const char *rec = tu_fmt("%s/run/auto-vfio/bound", root);
+	const char *on_vfio = "ro auto_vfio.bind=0000:01:00.0@10de:1b81 quiet\n";
+	struct tu_result r;
+
+	tu_mkdirs(tu_fmt("%s/run", root));
+	dev(root, "0000:00:01.0", "8086:1901", "060400", 1, "pcieport");
+	dev(root, "0000:01:00.0", "10de:1b81", "030000", 1, "vfio-pci");
+	dev(root, "0000:01:00.1", "10de:10f0", "040300", 1, "vfio-pci");
+	dev(root, "0000:02:00.0", "10de:1b81", "030000", 2, "nouveau");
+
+	tu_write(tu_fmt("%s/proc/cmdline", root), on_vfio);
+	run_bind(&r, root, NULL);
+	tu_result_free(&r);
+	CHECK_STR(attr(root, "run/auto-vfio/bound"), "4\n");
+
+	/* not the boot's command line: neither written nor removed */
+	run_bind(&r, root, "auto_vfio.bind=0000:02:00.0@10de:1b81");
+	tu_result_free(&r);
+	CHECK(tu_exists(rec));
+	unlink(rec);
+	run_bind(&r, root, on_vfio);
+	tu_result_free(&r);
+	CHECK(!tu_exists(rec));
+
+	/* the fake driver link of 02:00.0 never moves: not finished */
+	tu_write(tu_fmt("%s/proc/cmdline", root), on_vfio);
+	run_bind(&r, root, NULL);
+	tu_result_free(&r);
+	CHECK(tu_exists(rec));
+	tu_write(tu_fmt("%s/proc/cmdline", root), "auto_vfio.bind=0000:02:00.0@10de:1b81\n");
+	run_bind(&r, root, NULL);
+	tu_result_free(&r);
+	CHECK(!tu_exists(rec));
+
+	/* a selector that fails its check, or a malformed one: not finished */
+	tu_write(tu_fmt("%s/proc/cmdline", root),
+		 "auto_vfio.bind=0000:01:00.0@10de:1b81,0000:07:00.0@10de:1b81\n");
+	run_bind(&r, root, NULL);
+	tu_result_free(&r);
+	CHECK(!tu_exists(rec));
+	tu_write(tu_fmt("%s/proc/cmdline", root),
+		 "auto_vfio.bind=0000:01:00.0@10de:1b81,01:00.0\n");
+	run_bind(&r, root, NULL);
+	tu_result_free(&r);
+	CHECK(!tu_exists(rec));
+
+	/* binding off, or nothing asked: no record either */
+	tu_write(tu_fmt("%s/proc/cmdline", root),
+		 "auto_vfio=off auto_vfio.bind=0000:01:00.0@10de:1b81\n");
+	run_bind(&r, root, NULL);
+	tu_result_free(&r);
+	CHECK(!tu_exists(rec));
+}
+
+/*
+ * The init-premount pass trusts a record only while the number of PCI
+ * devices is the same; anything else is checked in full.
+ */
+AV_TEST(bind_premount_pass_trusts_matching_record_only)
+{
+	const char *root = machine();
+	const char *sel = "ro auto_vfio.bind=0000:01:00.0@10de:1b81 quiet\n";
+	const char *rec = tu_fmt("%s/run/auto-vfio/bound", root);
+
+	dev(root, "0000:01:00.0", "10de:1b81", "030000", 1, "vfio-pci");
+	/* left on its driver: the full check would start the binder */
+	dev(root, "0000:01:00.1", "10de:10f0", "040300", 1, "snd_hda_intel");
+	CHECK_INT(premount_check(root, sel), 1);
+
+	tu_write(rec, "2\n");
+	CHECK_INT(premount_check(root, sel), 0);
+	/* a device appeared since */
+	dev(root, "0000:03:00.0", "8086:1533", "020000", 3, "igb");
+	CHECK_INT(premount_check(root, sel), 1);
+	tu_write(rec, "3\n");
+	CHECK_INT(premount_check(root, sel), 0);
+	/* a damaged record */
+	tu_write(rec, "3x\n");
+	CHECK_INT(premount_check(root, sel), 1);
+	tu_write(rec, "");
+	CHECK_INT(premount_check(root, sel), 1);
+}

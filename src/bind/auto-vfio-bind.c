@@ -20,6 +20,7 @@
 #include "ctx.h"
 #include "kmod-dl.h"
 #include "kmodutil.h"
+#include "record.h"
 #include "sysfs.h"
 #include "vfiobind.h"
 
@@ -129,7 +130,8 @@ static bool group_vetoed(const struct av_target *t, size_t n, int group)
 	return false;
 }
 
-static void run(const struct av_ctx *ctx, struct out *o, const char *cmdline)
+/* Returns true when every endpoint of every named group is on vfio-pci now. */
+static bool run(const struct av_ctx *ctx, struct out *o, const char *cmdline)
 {
 	char hooks[PATH_MAX];
 	/* a dracut initramfs has its hooks folder; initramfs-tools' has none */
@@ -141,6 +143,7 @@ static void run(const struct av_ctx *ctx, struct out *o, const char *cmdline)
 	struct av_target targets[AV_MAX_SEL];
 	int groups[AV_MAX_SEL];
 	size_t ngroups = 0;
+	bool complete = true;
 	struct av_cmdline cl;
 	struct av_bind_result *res;
 	char line[900];
@@ -149,19 +152,22 @@ static void run(const struct av_ctx *ctx, struct out *o, const char *cmdline)
 	err = av_cmdline_parse(ctx, cmdline, &cl);
 	if (err < 0 && err != -E2BIG) {
 		say(o, AV_LOG_ERR, "cannot parse the kernel command line: %s", strerror(-err));
-		return;
+		return false;
 	}
+	if (err == -E2BIG || cl.nbad)
+		complete = false;
 	if (cl.off) {
 		if (cl.nsel)
 			say(o, AV_LOG_NOTICE, "auto_vfio=off: binding nothing this boot");
-		return;
+		return false;
 	}
 	if (cl.nsel == 0)
-		return;
+		return false;
 
 	for (size_t i = 0; i < cl.nsel; i++) {
 		av_vfio_resolve(ctx, &cl.sel[i], &targets[i]);
 		if (targets[i].status != AV_TARGET_OK) {
+			complete = false;
 			av_target_format(&targets[i], line, sizeof(line));
 			say(o, AV_LOG_ERR, "%s", line);
 		}
@@ -186,7 +192,7 @@ static void run(const struct av_ctx *ctx, struct out *o, const char *cmdline)
 		groups[ngroups++] = targets[i].group;
 	}
 	if (ngroups == 0)
-		return;
+		return false;
 
 	err = ensure_vfio(ctx, o);
 	if (err < 0) {
@@ -194,19 +200,43 @@ static void run(const struct av_ctx *ctx, struct out *o, const char *cmdline)
 			say(o, AV_LOG_ERR,
 			    "group %d: skipped: vfio-pci unavailable (%s); %s; nothing touched",
 			    groups[g], strerror(-err), vfio_help);
-		return;
+		return false;
 	}
 	res = malloc(sizeof(*res));
 	if (!res) {
 		say(o, AV_LOG_ERR, "out of memory; nothing bound");
-		return;
+		return false;
 	}
 	for (size_t g = 0; g < ngroups; g++) {
 		err = av_vfio_bind_group(ctx, groups[g], res);
+		if (err < 0)
+			complete = false;
 		av_bind_result_format(res, line, sizeof(line));
 		say(o, err < 0 ? AV_LOG_ERR : AV_LOG_NOTICE, "%s", line);
 	}
 	free(res);
+	return complete;
+}
+
+/*
+ * Leave the record for the later passes only when this pass served the
+ * boot's own command line, finished all of its work, and no PCI device came
+ * or went while it ran.
+ */
+static void serve_boot(const struct av_ctx *ctx, struct out *o, const char *cmdline)
+{
+	int before = av_pci_count(ctx), after, err;
+
+	av_bind_record_clear(ctx);
+	if (!run(ctx, o, cmdline) || before < 0)
+		return;
+	after = av_pci_count(ctx);
+	if (after != before)
+		return;
+	err = av_bind_record_write(ctx, after);
+	if (err < 0 && err != -ENOENT)
+		say(o, AV_LOG_WARNING, "cannot write %s: %s (the next pass checks again)",
+		    AV_BIND_RECORD, strerror(-err));
 }
 
 int main(int argc, char **argv)
@@ -268,9 +298,10 @@ int main(int argc, char **argv)
 			    ctx.root, strerror(-err));
 			goto out;
 		}
-		cmdline = buf;
+		serve_boot(&ctx, &o, buf);
+	} else {
+		run(&ctx, &o, cmdline);
 	}
-	run(&ctx, &o, cmdline);
 out:
 	free(buf);
 	if (o.kmsg >= 0)
