@@ -10,6 +10,7 @@
 
 #include "auto-vfio-grub.h"
 #include "grubemit.h"
+#include "macro.h"
 
 /*
  * One entry of one kernel. The newest kernel's ids carry no version, so a
@@ -20,7 +21,8 @@ static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, 
 {
 	const struct av_machine *m = e->m;
 	const struct body *b = linux_body_of(e->bodies, e->nbodies, k->version);
-	char title[2048], id[256], ver[160] = "", *bind = NULL, *extra = NULL, *text = NULL;
+	_cleanup_free_ char *bind = NULL, *extra = NULL, *text = NULL;
+	char title[2048], id[256], ver[160] = "";
 	size_t tl;
 	int err;
 
@@ -49,24 +51,18 @@ static int emit_entry(struct emitter *e, int indent, const struct av_kernel *k, 
 	err = av_entry_bind_param(m, en, &bind);
 	if (err < 0)
 		return err;
-	err = -ENOMEM;
 	/* only a passed boot GPU loses the firmware console (README: Binding at boot) */
 	if (asprintf(&extra, "%s%s%s%s%s", e->params[0] ? " " : "", e->params, bind[0] ? " " : "",
 		     bind, en->bootfb ? " " AV_BOOTFB_PARAM : "") < 0) {
 		extra = NULL;
-		goto out;
+		return -ENOMEM;
 	}
 	text = b ? strdup(b->text) : linux_computed_body(e, k);
 	if (!text)
-		goto out;
+		return -ENOMEM;
 	av_grub_menuentry_begin(e->f, indent, &(struct av_grub_entry){title, id, e->classes});
 	linux_write_body(e->f, indent + 1, text, extra);
-	err = av_grub_end(e->f, indent);
-out:
-	free(text);
-	free(extra);
-	free(bind);
-	return err;
+	return av_grub_end(e->f, indent);
 }
 
 /* Every entry of one kernel: one per GPU unit the host can keep, then headless. */

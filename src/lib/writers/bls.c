@@ -17,6 +17,7 @@
 #include "bls-internal.h"
 #include "cmdline.h"
 #include "fileops.h"
+#include "macro.h"
 #include "plan.h"
 #include "safety.h"
 #include "select.h"
@@ -206,10 +207,11 @@ static int render(const struct av_ctx *ctx, const char *dir, const char *name, c
 {
 	struct av_ctx rc = real_ctx(ctx);
 	struct av_resolved sel;
-	struct av_entry *entries = NULL;
-	char base[512], params[1024], *title = av_bls_value(plain, "title"),
-				      *opts = av_bls_value(plain, "options");
-	char *clean = NULL, *text = NULL, *bind = NULL, *options = NULL, *t = NULL;
+	_cleanup_free_ struct av_entry *entries = NULL;
+	_cleanup_free_ char *title = av_bls_value(plain, "title");
+	_cleanup_free_ char *opts = av_bls_value(plain, "options");
+	_cleanup_free_ char *clean = NULL;
+	char base[512], params[1024];
 	size_t cl = 0, n;
 	bool first = true;
 	FILE *f;
@@ -218,22 +220,22 @@ static int render(const struct av_ctx *ctx, const char *dir, const char *name, c
 	av_bls_entry_base(name, kver, base, sizeof(base));
 	err = av_select(ctx, m, cfg, AV_SELECT_LENIENT, &sel);
 	if (err < 0)
-		goto out;
-	err = -ENOMEM;
+		return err;
 	entries = calloc(sel.nunits + 1, sizeof(*entries));
 	if (!entries)
-		goto out;
+		return -ENOMEM;
 	n = av_entries(m, &sel, entries);
 	f = open_memstream(&clean, &cl);
 	if (!f)
-		goto out;
+		return -ENOMEM;
 	put_words(f, opts, false, &first);
 	if (fclose(f) != 0)
-		goto out;
+		return -ENOMEM;
 	av_entry_iommu_params(ctx, cfg, clean, params, sizeof(params));
 	err = remove_ours(&rc, dir, base, NULL, NULL, NULL);
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct av_entry *en = &entries[i];
+		_cleanup_free_ char *bind = NULL, *t = NULL, *options = NULL, *text = NULL;
 		char suffix[64];
 		size_t tl = 0;
 		FILE *tf;
@@ -275,21 +277,7 @@ static int render(const struct av_ctx *ctx, const char *dir, const char *name, c
 		}
 		text = entry_text(plain, t, options);
 		err = text ? write_entry(&rc, dir, base, suffix, text, res) : -ENOMEM;
-		free(text);
-		free(options);
-		free(bind);
-		free(t);
-		text = options = bind = t = NULL;
 	}
-out:
-	free(text);
-	free(options);
-	free(bind);
-	free(t);
-	free(clean);
-	free(title);
-	free(opts);
-	free(entries);
 	return err;
 }
 
@@ -297,7 +285,8 @@ out:
 static int clean_plain(const struct av_ctx *rc, const char *dir, const char *name,
 		       const struct av_file *plain, struct av_bls_result *res)
 {
-	char *opts = av_bls_value(plain->data, "options"), *clean = NULL, *text;
+	_cleanup_free_ char *opts = av_bls_value(plain->data, "options");
+	_cleanup_free_ char *clean = NULL, *title = NULL, *text = NULL;
 	char path[PATH_MAX];
 	size_t cl = 0;
 	bool first = true, dirty = false;
@@ -312,31 +301,20 @@ static int clean_plain(const struct av_ctx *rc, const char *dir, const char *nam
 		dirty |= len && av_bls_is_bind_word(p, len);
 		p += len;
 	}
-	if (!dirty) {
-		free(opts);
+	if (!dirty)
 		return 0;
-	}
 	f = open_memstream(&clean, &cl);
-	if (!f) {
-		free(opts);
+	if (!f)
 		return -ENOMEM;
-	}
 	put_words(f, opts, false, &first);
-	free(opts);
 	if (fclose(f) != 0)
 		return -ENOMEM;
-	{
-		char *title = av_bls_value(plain->data, "title");
-
-		text = entry_text(plain->data, title ? title : "", clean);
-		free(title);
-	}
-	free(clean);
+	title = av_bls_value(plain->data, "title");
+	text = entry_text(plain->data, title ? title : "", clean);
 	if (!text)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	err = av_file_replace(rc, path, text, strlen(text), plain->mode, (uid_t)-1, (gid_t)-1);
-	free(text);
 	if (err == 0 && res)
 		res->cleaned++;
 	return err;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "manifest-internal.h"
 
 static bool same(const struct av_file *a, const struct av_file *b)
@@ -56,7 +57,7 @@ static int keep_copy(struct av_txn *t, const char *path, const struct av_file *c
 static int restore_one(struct av_txn *t, size_t i, av_restore_report report, void *data)
 {
 	const struct av_manifest_entry *e = &t->m.e[i];
-	struct av_file cur, orig = {0};
+	_cleanup_(av_file_release) struct av_file cur = {0}, orig = {0};
 	char sp[AV_SAVED_PATH_LEN];
 	bool is_orig, ours;
 	uint64_t h;
@@ -75,7 +76,7 @@ static int restore_one(struct av_txn *t, size_t i, av_restore_report report, voi
 			err = -EBADMSG;
 		}
 		if (err < 0)
-			goto out;
+			return err;
 	}
 	h = cur.exists ? av_hash(cur.data, cur.len) : 0;
 	ours = cur.exists && (h == e->hash || (e->prev && h == e->prev));
@@ -89,20 +90,19 @@ static int restore_one(struct av_txn *t, size_t i, av_restore_report report, voi
 		if (!is_orig) {
 			av_err(t->ctx, "%s%s: its original %s%s is missing", t->ctx->root, e->path,
 			       t->ctx->root, sp);
-			err = -ENOENT;
-			goto out;
+			return -ENOENT;
 		}
 	}
 	if (is_orig &&
 	    (e->created || (cur.mode == e->mode && cur.uid == e->uid && cur.gid == e->gid))) {
 		t->restored[i] = true; /* done before, by a run that did not finish */
-		goto out;
+		return 0;
 	}
 	err = av_txn_touch(t, e->path, &cur);
 	if (!err && !is_orig && cur.exists && !ours)
 		err = keep_copy(t, e->path, &cur, report, data);
 	if (err < 0)
-		goto out;
+		return err;
 	t->dirty = true;
 	if (e->created) {
 		err = av_file_remove(t->ctx, e->path);
@@ -117,9 +117,6 @@ static int restore_one(struct av_txn *t, size_t i, av_restore_report report, voi
 	}
 	if (!err)
 		t->restored[i] = true;
-out:
-	av_file_release(&cur);
-	av_file_release(&orig);
 	return err;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "manifest-internal.h"
 
 /* Record the directories above @abspath that do not exist yet, before anything makes them. */
@@ -240,7 +241,7 @@ int av_txn_write(struct av_txn *t, const char *path, const char *data, size_t le
 {
 	struct av_manifest_entry *e;
 	uint64_t h = av_hash(data, len);
-	struct av_file cur;
+	_cleanup_(av_file_release) struct av_file cur = {0};
 	int err;
 
 	*changed = false;
@@ -251,13 +252,11 @@ int av_txn_write(struct av_txn *t, const char *path, const char *data, size_t le
 		return err;
 	e = av_manifest_find(&t->m, path);
 	if (cur.exists && cur.len == len && memcmp(cur.data, data, len) == 0 &&
-	    !(e && t->restored[e - t->m.e])) {
-		av_file_release(&cur);
+	    !(e && t->restored[e - t->m.e]))
 		return 0;
-	}
 	err = av_txn_touch(t, path, &cur);
 	if (err < 0)
-		goto out;
+		return err;
 	t->dirty = true;
 	if (!e) {
 		struct av_manifest_entry ne = {
@@ -291,7 +290,7 @@ int av_txn_write(struct av_txn *t, const char *path, const char *data, size_t le
 	} else {
 		err = ensure_copy(t, e, &cur);
 		if (err < 0)
-			goto out;
+			return err;
 		t->restored[e - t->m.e] = false;
 		if (e->hash != h) {
 			e->prev = e->hash;
@@ -303,8 +302,6 @@ int av_txn_write(struct av_txn *t, const char *path, const char *data, size_t le
 		err = av_file_replace(t->ctx, path, data, len, mode, 0, 0);
 	if (!err)
 		*changed = true;
-out:
-	av_file_release(&cur);
 	return err;
 }
 

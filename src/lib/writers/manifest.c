@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "manifest-internal.h"
 
 #define MANIFEST_VERSION 2
@@ -362,10 +363,9 @@ int av_manifest_salvage(const struct av_ctx *ctx, struct av_manifest *m)
 
 int av_manifest_store(const struct av_ctx *ctx, const struct av_manifest *m)
 {
-	char *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	int err;
 
 	f = open_memstream(&buf, &len);
 	if (!f)
@@ -390,11 +390,7 @@ int av_manifest_store(const struct av_ctx *ctx, const struct av_manifest *m)
 				(unsigned)e->uid, (unsigned)e->gid, e->orig_hash, e->orig_len);
 	}
 	fputs("end\n", f);
-	if (fclose(f) != 0) {
-		free(buf);
+	if (fclose(f) != 0)
 		return -ENOMEM;
-	}
-	err = av_file_replace(ctx, AV_MANIFEST_PATH, buf, len, 0644, (uid_t)-1, (gid_t)-1);
-	free(buf);
-	return err;
+	return av_file_replace(ctx, AV_MANIFEST_PATH, buf, len, 0644, (uid_t)-1, (gid_t)-1);
 }
