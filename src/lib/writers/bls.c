@@ -55,6 +55,24 @@ static void put_words(FILE *f, const char *in, bool drop_boot, bool *first)
 	}
 }
 
+/* The words of @opts without bind tokens, malloc'd; NULL when out of memory. */
+static char *unbound(const char *opts)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	bool first = true;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	put_words(f, opts, false, &first);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* Remove entries named @base-auto-vfio-*.conf (@base NULL: every one of ours for @kver, or all). */
 static int remove_ours(const struct av_ctx *rc, const char *dir, const char *base,
 		       const char *token, const char *kver, struct av_bls_result *res)
@@ -212,9 +230,7 @@ static int render(const struct av_ctx *ctx, const char *dir, const char *name, c
 	_cleanup_free_ char *opts = av_bls_value(plain, "options");
 	_cleanup_free_ char *clean = NULL;
 	char base[512], params[1024];
-	size_t cl = 0, n;
-	bool first = true;
-	FILE *f;
+	size_t n;
 	int err;
 
 	av_bls_entry_base(name, kver, base, sizeof(base));
@@ -225,11 +241,8 @@ static int render(const struct av_ctx *ctx, const char *dir, const char *name, c
 	if (!entries)
 		return -ENOMEM;
 	n = av_entries(m, &sel, entries);
-	f = open_memstream(&clean, &cl);
-	if (!f)
-		return -ENOMEM;
-	put_words(f, opts, false, &first);
-	if (fclose(f) != 0)
+	clean = unbound(opts);
+	if (!clean)
 		return -ENOMEM;
 	av_entry_iommu_params(ctx, cfg, clean, params, sizeof(params));
 	err = remove_ours(&rc, dir, base, NULL, NULL, NULL);
@@ -288,9 +301,7 @@ static int clean_plain(const struct av_ctx *rc, const char *dir, const char *nam
 	_cleanup_free_ char *opts = av_bls_value(plain->data, "options");
 	_cleanup_free_ char *clean = NULL, *title = NULL, *text = NULL;
 	char path[PATH_MAX];
-	size_t cl = 0;
-	bool first = true, dirty = false;
-	FILE *f;
+	bool dirty = false;
 	int err;
 
 	for (const char *p = opts; p && *p;) {
@@ -303,11 +314,8 @@ static int clean_plain(const struct av_ctx *rc, const char *dir, const char *nam
 	}
 	if (!dirty)
 		return 0;
-	f = open_memstream(&clean, &cl);
-	if (!f)
-		return -ENOMEM;
-	put_words(f, opts, false, &first);
-	if (fclose(f) != 0)
+	clean = unbound(opts);
+	if (!clean)
 		return -ENOMEM;
 	title = av_bls_value(plain->data, "title");
 	text = entry_text(plain->data, title ? title : "", clean);
