@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bls.h"
 #include "lib/testsuite.h"
 #include "lib/testutil.h"
 
@@ -390,4 +391,48 @@ AV_TEST_T(bls_setup_and_uninstall, 120)
 	CHECK(!tu_exists(tu_fmt("%s/etc/kernel/cmdline", b.root)));
 	CHECK(!tu_exists(tu_fmt("%s/tok-" KVER "-auto-vfio-headless.conf", entries)));
 	CHECK(tu_exists(tu_fmt("%s/tok-" KVER ".conf", entries)));
+}
+
+/*
+ * Device names are outside text: no control character (C0, DEL, C1 such as
+ * CSI) of pci.ids reaches an entry's title, by the one rule of utf8.h.
+ */
+AV_TEST(bls_titles_carry_no_control_characters)
+{
+	const char *d = tu_fmt("%s/cc", tu_tmpdir());
+	const char *root = tu_fmt("%s/root", d), *dir = tu_fmt("%s/entries", d);
+	const char *ids = tu_fmt("%s/hostile.ids", d);
+	const char *conv[] = {tu_prog("tests/fixture2sysfs"),
+			      tu_fmt("%s/%s", tu_fixtures(), MACHINE), root, NULL};
+	const char *kept[] = {"host-0000-03-00.0", "host-0000-04-00.0"};
+	struct av_bls_result res = {0};
+	struct tu_result r;
+	struct av_ctx ctx;
+
+	tu_mkdirs(dir);
+	tu_run(&r, conv, NULL, NULL);
+	CHECK_MSG(r.status == 0, "fixture2sysfs: %s", r.err);
+	tu_result_free(&r);
+	tu_write(tu_fmt("%s/proc/cpuinfo", root), "processor\t: 0\nvendor_id\t: GenuineIntel\n");
+	tu_write(tu_fmt("%s/etc/auto-vfio.conf", root), CONF_MULTI);
+	tu_write(tu_fmt("%s/tok-" KVER ".conf", dir),
+		 "title      Debian\nversion    " KVER "\noptions    root=/dev/sda1 ro\n"
+		 "linux      /tok/" KVER "/linux\n");
+	tu_write(ids, "1002  AMD\x1b[2J\n"
+		      "\t73df  Navi\xc2\x9b"
+		      "2J 22\n"
+		      "\t67ff  Baffin\x7f"
+		      "11\n");
+	CHECK_INT(av_ctx_init(&ctx, root), 0);
+	CHECK_INT(av_bls_add(&ctx, dir, "tok", KVER, ids, &res), 0);
+	CHECK_INT((int)res.written, 3);
+	for (size_t i = 0; i < 2; i++) {
+		char *e = tu_read(tu_fmt("%s/tok-" KVER "-auto-vfio-%s.conf", dir, kept[i]));
+
+		/* the names from this pci.ids are there, their control characters are not */
+		CHECK_CONTAINS(e, i ? "Baffin 11" : "Navi 2J 22");
+		CHECK_NOT_CONTAINS(e, "\x1b");
+		CHECK_NOT_CONTAINS(e, "\xc2\x9b");
+		CHECK_NOT_CONTAINS(e, "\x7f");
+	}
 }

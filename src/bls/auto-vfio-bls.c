@@ -3,7 +3,7 @@
  * auto-vfio-bls: the BLS entries of multi-boot mode for systemd-boot, run by
  * the kernel-install plugin 95-auto-vfio.install (add, remove) and by
  * auto-vfio setup and uninstall (regenerate, remove-all). The entries come
- * from the same selection engine as the GRUB menu (entries.h).
+ * from the same selection engine as the GRUB menu (select.h).
  *
  * A failing kernel-install plugin aborts the kernel's installation: whatever
  * is wrong, this program warns on stderr and exits 0 (2 on misuse only).

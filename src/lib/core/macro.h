@@ -11,6 +11,8 @@ static inline void av_freep(void *p)
 	free(*(void **)p);
 }
 
-#define _cleanup_free_ __attribute__((cleanup(av_freep)))
+/* @f gets a pointer to the variable: a release function such as av_file_release() fits as is. */
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(av_freep)
 
 #endif

@@ -14,14 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bls.h"
+#include "bls-internal.h"
 #include "cmdline.h"
 #include "fileops.h"
+#include "macro.h"
 #include "plan.h"
 #include "safety.h"
 #include "select.h"
-
-#define OURS "-auto-vfio-"
+#include "utf8.h"
 
 /* A context for the real file system: kernel-install hands us real paths. */
 static struct av_ctx real_ctx(const struct av_ctx *ctx)
@@ -30,32 +30,6 @@ static struct av_ctx real_ctx(const struct av_ctx *ctx)
 
 	r.root[0] = '\0';
 	return r;
-}
-
-int av_bls_entries_dir(const struct av_ctx *ctx, char *buf, size_t size)
-{
-	static const char *const roots[] = {"/efi", "/boot/efi", "/boot"};
-
-	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-		char full[PATH_MAX];
-		DIR *d;
-
-		snprintf(buf, size, "%s/loader/entries", roots[i]);
-		if (av_path(ctx, full, sizeof(full), "%s", buf) < 0)
-			continue;
-		d = opendir(full);
-		if (d) {
-			closedir(d);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-static bool is_bind_word(const char *w, size_t len)
-{
-	return (len >= 15 && strncmp(w, "auto_vfio.bind=", 15) == 0) ||
-	       (len >= 15 && strncmp(w, "auto-vfio.bind=", 15) == 0);
 }
 
 /* Append the words of @in to @f, minus bind tokens (and @drop_boot: BOOT_IMAGE=, initrd=). */
@@ -69,7 +43,7 @@ static void put_words(FILE *f, const char *in, bool drop_boot, bool *first)
 		if (!len)
 			break;
 		/* @drop_boot also drops what an auto-vfio entry adds beside its token */
-		if (!is_bind_word(p, len) &&
+		if (!av_bls_is_bind_word(p, len) &&
 		    !(drop_boot && ((len >= 11 && strncmp(p, "BOOT_IMAGE=", 11) == 0) ||
 				    (len >= 7 && strncmp(p, "initrd=", 7) == 0) ||
 				    (len == strlen(AV_BOOTFB_PARAM) &&
@@ -81,80 +55,22 @@ static void put_words(FILE *f, const char *in, bool drop_boot, bool *first)
 	}
 }
 
-/* The value of BLS key @key in @text (first occurrence), malloc'd; NULL when absent. */
-static char *bls_value(const char *text, const char *key)
+/* The words of @opts without bind tokens, malloc'd; NULL when out of memory. */
+static char *unbound(const char *opts)
 {
-	size_t klen = strlen(key);
+	char *buf = NULL;
+	size_t len = 0;
+	bool first = true;
+	FILE *f = open_memstream(&buf, &len);
 
-	for (const char *p = text; p && *p;) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-		if (len > klen && strncmp(p, key, klen) == 0 &&
-		    (p[klen] == ' ' || p[klen] == '\t')) {
-			const char *v = p + klen + strspn(p + klen, " \t");
-
-			return strndup(v, len - (size_t)(v - p));
-		}
-		p = eol ? eol + 1 : NULL;
+	if (!f)
+		return NULL;
+	put_words(f, opts, false, &first);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
 	}
-	return NULL;
-}
-
-/* Does the entry name @name (a *.conf) belong to auto-vfio? */
-static bool ours(const char *name)
-{
-	return strstr(name, OURS "host-") || strstr(name, OURS "headless");
-}
-
-static bool has_suffix(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-
-	return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
-/* "TOKEN-KVER" from "TOKEN-KVER.conf" or "TOKEN-KVER+LEFT[-DONE].conf". */
-static void entry_base(const char *name, const char *kver, char *out, size_t size)
-{
-	const char *v = strstr(name, kver);
-	size_t len = v ? (size_t)(v - name) + strlen(kver) : strlen(name) - 5;
-
-	snprintf(out, size, "%.*s", (int)len, name);
-}
-
-/* The plain entry of @kver in @dir (real path): its file name into @name. */
-static int find_plain(const struct av_ctx *rc, const char *dir, const char *token, const char *kver,
-		      char *name, size_t size, struct av_file *text)
-{
-	struct dirent **list;
-	int n = scandir(dir, &list, NULL, alphasort), err = -ENOENT;
-
-	if (n < 0)
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		const char *nm = list[i]->d_name;
-		char path[PATH_MAX], *ver;
-
-		if (err == 0 || !has_suffix(nm, ".conf") || ours(nm) ||
-		    (token && (strncmp(nm, token, strlen(token)) != 0 || nm[strlen(token)] != '-')))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, nm);
-		if (av_file_read(rc, path, text) < 0 || !text->exists)
-			continue;
-		ver = bls_value(text->data, "version");
-		if (ver && strcmp(ver, kver) == 0 && strstr(nm, kver)) {
-			snprintf(name, size, "%s", nm);
-			err = 0;
-		} else {
-			av_file_release(text);
-		}
-		free(ver);
-	}
-	for (int i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-	return err;
+	return buf;
 }
 
 /* Remove entries named @base-auto-vfio-*.conf (@base NULL: every one of ours for @kver, or all). */
@@ -168,15 +84,15 @@ static int remove_ours(const struct av_ctx *rc, const char *dir, const char *bas
 	if (n < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (kver)
-		snprintf(mid, sizeof(mid), "-%s" OURS, kver);
+		snprintf(mid, sizeof(mid), "-%s" AV_BLS_OURS, kver);
 	for (int i = 0; i < n; i++) {
 		const char *nm = list[i]->d_name;
 		char path[PATH_MAX];
 
-		if (!has_suffix(nm, ".conf") || !ours(nm))
+		if (!av_bls_has_suffix(nm, ".conf") || !av_bls_ours(nm))
 			continue;
 		if (base && (strncmp(nm, base, strlen(base)) != 0 ||
-			     strncmp(nm + strlen(base), OURS, strlen(OURS)) != 0))
+			     strncmp(nm + strlen(base), AV_BLS_OURS, strlen(AV_BLS_OURS)) != 0))
 			continue;
 		if (!base && kver && !strstr(nm, mid))
 			continue;
@@ -239,62 +155,26 @@ static char *entry_text(const char *plain, const char *title, const char *option
 	return buf;
 }
 
-/* Device names may hold anything pci.ids holds: one line, no control characters. */
+/*
+ * Device names may hold anything pci.ids holds: one line, each control
+ * character (utf8.h's rule: C0, DEL, C1) a blank.
+ */
 static void one_line(char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
-}
+	unsigned char *in = (unsigned char *)s, *out = in;
 
-struct was_host_data {
-	const char *dir;
-};
+	while (*in) {
+		size_t n = av_utf8_len(in), adv = n ? n : 1;
 
-/*
- * A kept GPU of earlier entries has an entry naming it (':' as '-'); the boot
- * VGA device's is the one without AV_BOOTFB_PARAM while others carry it.
- */
-static bool was_host(void *data, const char *address, bool *boot_vga)
-{
-	const struct was_host_data *w = data;
-	struct dirent **list;
-	char want[64];
-	bool found = false;
-	int n = scandir(w->dir, &list, NULL, alphasort);
-
-	bool others_bootfb = false, own_bootfb = false;
-
-	snprintf(want, sizeof(want), OURS "host-%s.conf", address);
-	for (char *c = want; *c; c++)
-		if (*c == ':')
-			*c = '-';
-	for (int i = 0; i < n; i++) {
-		const char *nm = list[i]->d_name;
-		bool mine = has_suffix(nm, want);
-
-		if (ours(nm)) {
-			char path[PATH_MAX];
-			struct av_file f = {0};
-			struct av_ctx rc = {0};
-
-			snprintf(path, sizeof(path), "%s/%s", w->dir, nm);
-			if (av_file_read(&rc, path, &f) == 0 && f.exists &&
-			    strstr(f.data, " " AV_BOOTFB_PARAM)) {
-				if (mine)
-					own_bootfb = true;
-				else
-					others_bootfb = true;
-			}
-			av_file_release(&f);
+		if (av_utf8_is_control(in, n)) {
+			*out++ = ' ';
+		} else {
+			memmove(out, in, adv);
+			out += adv;
 		}
-		found = found || mine;
-		free(list[i]);
+		in += adv;
 	}
-	if (n >= 0)
-		free(list);
-	*boot_vga = found && others_bootfb && !own_bootfb;
-	return found;
+	*out = '\0';
 }
 
 /* The machine the entries are computed on: live, or the configuration alone. */
@@ -303,7 +183,7 @@ static int load_model(const struct av_ctx *ctx, const struct av_config *cfg, con
 {
 	struct av_load_opts lo = {.pci_ids = pci_ids};
 	struct av_machine *live = NULL;
-	struct was_host_data w = {dir};
+	struct av_bls_was_host_data w = {dir};
 	int err = av_machine_load(ctx, &lo, &live);
 
 	if (err == -ENOMEM)
@@ -318,7 +198,7 @@ static int load_model(const struct av_ctx *ctx, const struct av_config *cfg, con
 		return 0;
 	}
 	av_info(ctx, "no live IOMMU groups: entries built from " AV_CONFIG_PATH " alone");
-	err = av_select_config_machine(cfg, live, was_host, &w, out);
+	err = av_select_config_machine(cfg, live, av_bls_was_host, &w, out);
 	av_machine_free(live);
 	return err;
 }
@@ -329,8 +209,8 @@ static int write_entry(const struct av_ctx *rc, const char *dir, const char *bas
 	char path[PATH_MAX];
 	int err;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s" OURS "%s.conf", dir, base, suffix) >=
-	    sizeof(path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s" AV_BLS_OURS "%s.conf", dir, base,
+			     suffix) >= sizeof(path))
 		return -ENAMETOOLONG;
 	err = av_file_replace(rc, path, text, strlen(text), 0644, (uid_t)-1, (gid_t)-1);
 	if (err == 0 && res)
@@ -345,34 +225,30 @@ static int render(const struct av_ctx *ctx, const char *dir, const char *name, c
 {
 	struct av_ctx rc = real_ctx(ctx);
 	struct av_resolved sel;
-	struct av_entry *entries = NULL;
-	char base[512], params[1024], *title = bls_value(plain, "title"),
-				      *opts = bls_value(plain, "options");
-	char *clean = NULL, *text = NULL, *bind = NULL, *options = NULL, *t = NULL;
-	size_t cl = 0, n;
-	bool first = true;
-	FILE *f;
+	_cleanup_free_ struct av_entry *entries = NULL;
+	_cleanup_free_ char *title = av_bls_value(plain, "title");
+	_cleanup_free_ char *opts = av_bls_value(plain, "options");
+	_cleanup_free_ char *clean = NULL;
+	char base[512], params[1024];
+	size_t n;
 	int err;
 
-	entry_base(name, kver, base, sizeof(base));
+	av_bls_entry_base(name, kver, base, sizeof(base));
 	err = av_select(ctx, m, cfg, AV_SELECT_LENIENT, &sel);
 	if (err < 0)
-		goto out;
-	err = -ENOMEM;
+		return err;
 	entries = calloc(sel.nunits + 1, sizeof(*entries));
 	if (!entries)
-		goto out;
+		return -ENOMEM;
 	n = av_entries(m, &sel, entries);
-	f = open_memstream(&clean, &cl);
-	if (!f)
-		goto out;
-	put_words(f, opts, false, &first);
-	if (fclose(f) != 0)
-		goto out;
+	clean = unbound(opts);
+	if (!clean)
+		return -ENOMEM;
 	av_entry_iommu_params(ctx, cfg, clean, params, sizeof(params));
 	err = remove_ours(&rc, dir, base, NULL, NULL, NULL);
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct av_entry *en = &entries[i];
+		_cleanup_free_ char *bind = NULL, *t = NULL, *options = NULL, *text = NULL;
 		char suffix[64];
 		size_t tl = 0;
 		FILE *tf;
@@ -414,21 +290,7 @@ static int render(const struct av_ctx *ctx, const char *dir, const char *name, c
 		}
 		text = entry_text(plain, t, options);
 		err = text ? write_entry(&rc, dir, base, suffix, text, res) : -ENOMEM;
-		free(text);
-		free(options);
-		free(bind);
-		free(t);
-		text = options = bind = t = NULL;
 	}
-out:
-	free(text);
-	free(options);
-	free(bind);
-	free(t);
-	free(clean);
-	free(title);
-	free(opts);
-	free(entries);
 	return err;
 }
 
@@ -436,11 +298,10 @@ out:
 static int clean_plain(const struct av_ctx *rc, const char *dir, const char *name,
 		       const struct av_file *plain, struct av_bls_result *res)
 {
-	char *opts = bls_value(plain->data, "options"), *clean = NULL, *text;
+	_cleanup_free_ char *opts = av_bls_value(plain->data, "options");
+	_cleanup_free_ char *clean = NULL, *title = NULL, *text = NULL;
 	char path[PATH_MAX];
-	size_t cl = 0;
-	bool first = true, dirty = false;
-	FILE *f;
+	bool dirty = false;
 	int err;
 
 	for (const char *p = opts; p && *p;) {
@@ -448,34 +309,20 @@ static int clean_plain(const struct av_ctx *rc, const char *dir, const char *nam
 
 		p += strspn(p, " \t");
 		len = strcspn(p, " \t");
-		dirty |= len && is_bind_word(p, len);
+		dirty |= len && av_bls_is_bind_word(p, len);
 		p += len;
 	}
-	if (!dirty) {
-		free(opts);
+	if (!dirty)
 		return 0;
-	}
-	f = open_memstream(&clean, &cl);
-	if (!f) {
-		free(opts);
+	clean = unbound(opts);
+	if (!clean)
 		return -ENOMEM;
-	}
-	put_words(f, opts, false, &first);
-	free(opts);
-	if (fclose(f) != 0)
-		return -ENOMEM;
-	{
-		char *title = bls_value(plain->data, "title");
-
-		text = entry_text(plain->data, title ? title : "", clean);
-		free(title);
-	}
-	free(clean);
+	title = av_bls_value(plain->data, "title");
+	text = entry_text(plain->data, title ? title : "", clean);
 	if (!text)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	err = av_file_replace(rc, path, text, strlen(text), plain->mode, (uid_t)-1, (gid_t)-1);
-	free(text);
 	if (err == 0 && res)
 		res->cleaned++;
 	return err;
@@ -489,7 +336,7 @@ static int add_one(const struct av_ctx *ctx, const char *dir, const char *name,
 	char base[512];
 	int err;
 
-	entry_base(name, kver, base, sizeof(base));
+	av_bls_entry_base(name, kver, base, sizeof(base));
 	if (cfg->mode != AV_MODE_MULTIBOOT)
 		return remove_ours(&rc, dir, base, NULL, NULL, res);
 	err = clean_plain(&rc, dir, name, plain, res);
@@ -517,7 +364,7 @@ int av_bls_add(const struct av_ctx *ctx, const char *dir, const char *token, con
 			AV_CONFIG_PATH);
 		return err;
 	}
-	err = find_plain(&rc, dir, token, kver, name, sizeof(name), &plain);
+	err = av_bls_find_plain(&rc, dir, token, kver, name, sizeof(name), &plain);
 	if (err < 0) {
 		av_warn(ctx, "no boot entry for %s in %s; no auto-vfio entries for it", kver, dir);
 		return err;
@@ -545,10 +392,10 @@ int av_bls_regenerate(const struct av_ctx *ctx, const char *dir, const char *pci
 		struct av_file text = {0};
 		char path[PATH_MAX], *ver = NULL;
 
-		if (has_suffix(nm, ".conf") && !ours(nm)) {
+		if (av_bls_has_suffix(nm, ".conf") && !av_bls_ours(nm)) {
 			snprintf(path, sizeof(path), "%s/%s", dir, nm);
 			if (av_file_read(&rc, path, &text) == 0 && text.exists)
-				ver = bls_value(text.data, "version");
+				ver = av_bls_value(text.data, "version");
 			if (ver && strstr(nm, ver)) {
 				int e = av_bls_add(ctx, dir, NULL, ver, pci_ids, res);
 
@@ -563,39 +410,6 @@ int av_bls_regenerate(const struct av_ctx *ctx, const char *dir, const char *pci
 		free(list[i]);
 	free(list);
 	return err;
-}
-
-int av_bls_count(const char *dir, size_t *nours, size_t *binding)
-{
-	struct dirent **list;
-	int n = scandir(dir, &list, NULL, alphasort);
-
-	*nours = *binding = 0;
-	if (n < 0)
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		const char *nm = list[i]->d_name;
-
-		if (has_suffix(nm, ".conf") && ours(nm)) {
-			(*nours)++;
-		} else if (has_suffix(nm, ".conf")) {
-			struct av_ctx rc = {0};
-			struct av_file f = {0};
-			char path[PATH_MAX], *opts = NULL;
-
-			snprintf(path, sizeof(path), "%s/%s", dir, nm);
-			if (av_file_read(&rc, path, &f) == 0 && f.exists)
-				opts = bls_value(f.data, "options");
-			if (opts &&
-			    (strstr(opts, "auto_vfio.bind=") || strstr(opts, "auto-vfio.bind=")))
-				(*binding)++;
-			free(opts);
-			av_file_release(&f);
-		}
-		free(list[i]);
-	}
-	free(list);
-	return 0;
 }
 
 int av_bls_kernel_cmdline(const struct av_ctx *ctx, const struct av_machine *m,

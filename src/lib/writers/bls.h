@@ -3,7 +3,7 @@
  * Boot Loader Specification (type #1) entries for systemd-boot, written
  * beside the ones kernel-install's 90-loaderentry writes: per kernel one
  * entry per GPU the host can keep and one headless entry, computed by the
- * same selection engine as the GRUB entries (entries.h), named
+ * same selection engine as the GRUB entries (select.h), named
  * <plain entry>-auto-vfio-host-DDDD-BB-DD.F.conf and
  * <plain entry>-auto-vfio-headless.conf (FAT has no ':').
  */

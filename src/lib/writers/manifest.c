@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The manifest's format: entry lines, the strict load and the salvaging
+ * one, and writing it back. The transaction that changes it is in
+ * manifest-txn.c and manifest-restore.c.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -8,7 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "manifest.h"
+#include "macro.h"
+#include "manifest-internal.h"
 
 #define MANIFEST_VERSION 2
 
@@ -52,7 +58,7 @@ size_t av_manifest_files(const struct av_manifest *m)
 	return n;
 }
 
-static int add(struct av_manifest *m, const struct av_manifest_entry *src)
+int av_manifest_add(struct av_manifest *m, const struct av_manifest_entry *src)
 {
 	struct av_manifest_entry *ne = realloc(m->e, (m->n + 1) * sizeof(*ne));
 
@@ -74,7 +80,7 @@ static int add(struct av_manifest *m, const struct av_manifest_entry *src)
  * Paths are written with no escaping: absolute, free of blanks, and made of
  * plain components (no "", ".", ".."), so none can climb out of the root.
  */
-static bool path_ok(const char *p)
+bool av_manifest_path_ok(const char *p)
 {
 	const char *c;
 
@@ -110,7 +116,7 @@ static bool under(const char *real, const char *dir)
  * directory below would carry a write or a removal elsewhere. On refusal
  * @via names the directory that leads out.
  */
-static bool inside_root(const struct av_ctx *ctx, const char *path, char *via, size_t vsize)
+bool av_manifest_inside_root(const struct av_ctx *ctx, const char *path, char *via, size_t vsize)
 {
 	char root[PATH_MAX], full[PATH_MAX], real[PATH_MAX], top[PATH_MAX], rtop[PATH_MAX];
 	size_t rlen;
@@ -176,7 +182,7 @@ static int parse_line(char *line, struct av_manifest_entry *e, const char **why)
 	if (n < 3 || strcmp(tok[2], n == 3 || n == 4 || n == 5 ? "created" : "saved") != 0)
 		return -EINVAL;
 	e->path = tok[1];
-	if (!path_ok(e->path)) {
+	if (!av_manifest_path_ok(e->path)) {
 		*why = "not a plain absolute path (no '.', '..', '//' or blanks)";
 		return -EINVAL;
 	}
@@ -230,7 +236,8 @@ static int parse_line(char *line, struct av_manifest_entry *e, const char **why)
 	return 0;
 }
 
-static int load(const struct av_ctx *ctx, struct av_manifest *m, struct av_file *raw, bool salvage)
+int av_manifest_read(const struct av_ctx *ctx, struct av_manifest *m, struct av_file *raw,
+		     bool salvage)
 {
 	struct av_file f;
 	char *p, *end;
@@ -321,13 +328,13 @@ static int load(const struct av_ctx *ctx, struct av_manifest *m, struct av_file 
 			}
 			if (parse_line(copy, &e, &why) < 0) {
 				PROBLEM(true, "'%s': %s", p, why);
-			} else if (!inside_root(ctx, e.path, via, sizeof(via))) {
+			} else if (!av_manifest_inside_root(ctx, e.path, via, sizeof(via))) {
 				PROBLEM(true, "'%s': %s is a symlink that leaves %s", p, via,
 					ctx->root);
 			} else if (av_manifest_find(m, e.path)) {
 				PROBLEM(true, "'%s': listed twice", p);
 			} else {
-				err = add(m, &e);
+				err = av_manifest_add(m, &e);
 			}
 			free(copy);
 		}
@@ -346,20 +353,19 @@ out:
 
 int av_manifest_load(const struct av_ctx *ctx, struct av_manifest *m)
 {
-	return load(ctx, m, NULL, false);
+	return av_manifest_read(ctx, m, NULL, false);
 }
 
 int av_manifest_salvage(const struct av_ctx *ctx, struct av_manifest *m)
 {
-	return load(ctx, m, NULL, true);
+	return av_manifest_read(ctx, m, NULL, true);
 }
 
-static int store(const struct av_ctx *ctx, const struct av_manifest *m)
+int av_manifest_store(const struct av_ctx *ctx, const struct av_manifest *m)
 {
-	char *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	int err;
 
 	f = open_memstream(&buf, &len);
 	if (!f)
@@ -384,577 +390,7 @@ static int store(const struct av_ctx *ctx, const struct av_manifest *m)
 				(unsigned)e->uid, (unsigned)e->gid, e->orig_hash, e->orig_len);
 	}
 	fputs("end\n", f);
-	if (fclose(f) != 0) {
-		free(buf);
+	if (fclose(f) != 0)
 		return -ENOMEM;
-	}
-	err = av_file_replace(ctx, AV_MANIFEST_PATH, buf, len, 0644, (uid_t)-1, (gid_t)-1);
-	free(buf);
-	return err;
-}
-
-/* Record the directories above @abspath that do not exist yet, before anything makes them. */
-static int note_dirs(const struct av_ctx *ctx, struct av_manifest *m, const char *abspath)
-{
-	char dir[PATH_MAX], full[PATH_MAX];
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", abspath);
-	/* each ancestor, top down: the first missing one and all below it are new */
-	for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (av_path(ctx, full, sizeof(full), "%s", dir) < 0)
-			return -ENAMETOOLONG;
-		if (lstat(full, &st) < 0 && errno == ENOENT && !av_manifest_find(m, dir)) {
-			struct av_manifest_entry e = {.path = dir, .created = true, .dir = true};
-			int err = add(m, &e);
-
-			if (err < 0)
-				return err;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
-/* Remove the recorded directories that are empty now, deepest first. */
-static void remove_dirs(const struct av_ctx *ctx, const struct av_manifest *m,
-			const struct av_manifest *keep)
-{
-	for (size_t i = m->n; i-- > 0;) {
-		char full[PATH_MAX];
-
-		if (!m->e[i].dir || (keep && av_manifest_find(keep, m->e[i].path)) ||
-		    av_path(ctx, full, sizeof(full), "%s", m->e[i].path) < 0)
-			continue;
-		/* not empty: someone keeps files there now, and so does the directory */
-		rmdir(full);
-	}
-}
-
-/* A file touched in this transaction, as it was at begin. */
-struct touched {
-	char *path;
-	struct av_file before;
-};
-
-struct av_txn {
-	const struct av_ctx *ctx;
-	struct av_manifest m;
-	struct av_manifest begin;
-	struct av_file raw; /* the manifest's bytes at begin */
-	bool *restored;	    /* per entry of m: given back, leaves at commit */
-	size_t nflags;
-	struct touched *t;
-	size_t nt;
-	bool dirty;
-};
-
-static void txn_free(struct av_txn *t)
-{
-	for (size_t i = 0; i < t->nt; i++) {
-		free(t->t[i].path);
-		av_file_release(&t->t[i].before);
-	}
-	free(t->t);
-	free(t->restored);
-	av_file_release(&t->raw);
-	av_manifest_release(&t->m);
-	av_manifest_release(&t->begin);
-	free(t);
-}
-
-static int copy_manifest(struct av_manifest *dst, const struct av_manifest *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	for (size_t i = 0; i < src->n; i++)
-		if (add(dst, &src->e[i]) < 0)
-			return -ENOMEM;
-	dst->next_saved = src->next_saved;
-	return 0;
-}
-
-/* Keep the restored flags as long as the entries. */
-static int sync_flags(struct av_txn *t)
-{
-	bool *r;
-
-	if (t->nflags >= t->m.n)
-		return 0;
-	r = realloc(t->restored, t->m.n * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	memset(r + t->nflags, 0, (t->m.n - t->nflags) * sizeof(*r));
-	t->restored = r;
-	t->nflags = t->m.n;
-	return 0;
-}
-
-int av_txn_begin(const struct av_ctx *ctx, unsigned flags, struct av_txn **out)
-{
-	struct av_txn *t = calloc(1, sizeof(*t));
-	int err;
-
-	*out = NULL;
-	if (!t)
-		return -ENOMEM;
-	t->ctx = ctx;
-	err = load(ctx, &t->m, &t->raw, flags & AV_TXN_SALVAGE);
-	if (!err)
-		err = copy_manifest(&t->begin, &t->m);
-	if (!err)
-		err = sync_flags(t);
-	/* what salvage cannot read stays for the admin to read */
-	if (!err && t->m.refused)
-		err = av_file_put(ctx, AV_MANIFEST_DAMAGED, t->raw.data, t->raw.len, 0600, 0, 0);
-	if (err < 0) {
-		txn_free(t);
-		return err;
-	}
-	/* what a run killed mid-write left behind */
-	av_file_clean_temps(ctx, AV_MANIFEST_PATH);
-	for (size_t i = 0; i < t->m.n; i++)
-		if (!t->m.e[i].dir)
-			av_file_clean_temps(ctx, t->m.e[i].path);
-	for (unsigned n = 1; n <= t->m.next_saved; n++) {
-		char sp[AV_SAVED_PATH_LEN];
-
-		av_manifest_saved_path(sp, sizeof(sp), n);
-		av_file_clean_temps(ctx, sp);
-	}
-	*out = t;
-	return 0;
-}
-
-const struct av_manifest *av_txn_manifest(const struct av_txn *t)
-{
-	return &t->m;
-}
-
-static int touch(struct av_txn *t, const char *path, const struct av_file *cur)
-{
-	struct touched *nt;
-
-	for (size_t i = 0; i < t->nt; i++)
-		if (strcmp(t->t[i].path, path) == 0)
-			return 0;
-	nt = realloc(t->t, (t->nt + 1) * sizeof(*nt));
-	if (!nt)
-		return -ENOMEM;
-	t->t = nt;
-	nt = &t->t[t->nt];
-	memset(nt, 0, sizeof(*nt));
-	nt->path = strdup(path);
-	if (!nt->path)
-		return -ENOMEM;
-	if (cur->exists) {
-		nt->before = *cur;
-		nt->before.data = malloc(cur->len + 1);
-		if (!nt->before.data) {
-			free(nt->path);
-			return -ENOMEM;
-		}
-		memcpy(nt->before.data, cur->data, cur->len + 1);
-	}
-	t->nt++;
-	return 0;
-}
-
-/* Read @path for a change, refusing what auto-vfio must not write through. */
-static int read_target(struct av_txn *t, const char *path, struct av_file *cur)
-{
-	char via[PATH_MAX];
-	int err;
-
-	if (!path_ok(path)) {
-		av_err(t->ctx, "%s: not a plain absolute path", path);
-		return -EINVAL;
-	}
-	if (!inside_root(t->ctx, path, via, sizeof(via))) {
-		av_err(t->ctx,
-		       "%s%s: %s%s is a symlink that leaves %s: auto-vfio does not write "
-		       "there",
-		       t->ctx->root, path, t->ctx->root, via, t->ctx->root);
-		return -EXDEV;
-	}
-	err = av_file_read(t->ctx, path, cur);
-	if (err == -ELOOP)
-		av_err(t->ctx,
-		       "%s%s is a symbolic link: auto-vfio does not write through links; put the "
-		       "file itself there (or remove the link) and run again",
-		       t->ctx->root, path);
-	else if (err == -EINVAL)
-		av_err(t->ctx, "%s%s is not a regular file", t->ctx->root, path);
-	else if (err < 0)
-		av_err(t->ctx, "%s%s: %s", t->ctx->root, path, strerror(-err));
-	return err;
-}
-
-/* A number for a new saved copy that names no file: never overwrite one. */
-static unsigned free_saved(const struct av_txn *t)
-{
-	for (unsigned n = t->m.next_saved ? t->m.next_saved : 1;; n++) {
-		char sp[AV_SAVED_PATH_LEN], full[PATH_MAX];
-		struct stat st;
-
-		av_manifest_saved_path(sp, sizeof(sp), n);
-		/* taken only when something is there; any other answer lets the write say why */
-		if (av_path(t->ctx, full, sizeof(full), "%s", sp) < 0 || lstat(full, &st) < 0)
-			return n;
-	}
-}
-
-/*
- * A listed original whose copy is gone (an uninstall killed after removing
- * it) while the file holds that original again: copy it anew before the file
- * changes, or the original would be lost.
- */
-static int ensure_copy(struct av_txn *t, const struct av_manifest_entry *e,
-		       const struct av_file *cur)
-{
-	char sp[AV_SAVED_PATH_LEN], full[PATH_MAX];
-	struct stat st;
-
-	if (e->created)
-		return 0;
-	av_manifest_saved_path(sp, sizeof(sp), e->saved);
-	if (av_path(t->ctx, full, sizeof(full), "%s", sp) < 0)
-		return -ENAMETOOLONG;
-	if (lstat(full, &st) == 0 || errno != ENOENT)
-		return 0;
-	if (!cur->exists || !e->has_orig || cur->len != e->orig_len ||
-	    av_hash(cur->data, cur->len) != e->orig_hash) {
-		av_err(t->ctx,
-		       "%s%s: its original %s%s is missing: run 'auto-vfio uninstall' first",
-		       t->ctx->root, e->path, t->ctx->root, sp);
-		return -ENOENT;
-	}
-	return av_file_put(t->ctx, sp, cur->data, cur->len, 0600, 0, 0);
-}
-
-int av_txn_write(struct av_txn *t, const char *path, const char *data, size_t len, mode_t mode,
-		 bool *changed)
-{
-	struct av_manifest_entry *e;
-	uint64_t h = av_hash(data, len);
-	struct av_file cur;
-	int err;
-
-	*changed = false;
-	err = sync_flags(t);
-	if (!err)
-		err = read_target(t, path, &cur);
-	if (err < 0)
-		return err;
-	e = av_manifest_find(&t->m, path);
-	if (cur.exists && cur.len == len && memcmp(cur.data, data, len) == 0 &&
-	    !(e && t->restored[e - t->m.e])) {
-		av_file_release(&cur);
-		return 0;
-	}
-	err = touch(t, path, &cur);
-	if (err < 0)
-		goto out;
-	t->dirty = true;
-	if (!e) {
-		struct av_manifest_entry ne = {
-		    .path = (char *)path, .created = !cur.exists, .hash = h};
-		char sp[AV_SAVED_PATH_LEN];
-
-		if (cur.exists) {
-			ne.saved = free_saved(t);
-			ne.has_orig = true;
-			ne.orig_hash = av_hash(cur.data, cur.len);
-			ne.orig_len = cur.len;
-			ne.mode = cur.mode;
-			ne.uid = cur.uid;
-			ne.gid = cur.gid;
-			av_manifest_saved_path(sp, sizeof(sp), ne.saved);
-		}
-		/* the journal first: directories and the entry, before anything is made */
-		err = note_dirs(t->ctx, &t->m, AV_MANIFEST_PATH);
-		if (!err)
-			err = note_dirs(t->ctx, &t->m, path);
-		if (!err && cur.exists)
-			err = note_dirs(t->ctx, &t->m, sp);
-		if (!err)
-			err = add(&t->m, &ne);
-		if (!err)
-			err = sync_flags(t);
-		if (!err)
-			err = store(t->ctx, &t->m);
-		if (!err && cur.exists)
-			err = av_file_put(t->ctx, sp, cur.data, cur.len, 0600, 0, 0);
-	} else {
-		err = ensure_copy(t, e, &cur);
-		if (err < 0)
-			goto out;
-		t->restored[e - t->m.e] = false;
-		if (e->hash != h) {
-			e->prev = e->hash;
-			e->hash = h;
-			err = store(t->ctx, &t->m);
-		}
-	}
-	if (!err)
-		err = av_file_replace(t->ctx, path, data, len, mode, 0, 0);
-	if (!err)
-		*changed = true;
-out:
-	av_file_release(&cur);
-	return err;
-}
-
-static bool same(const struct av_file *a, const struct av_file *b)
-{
-	return a->exists && b->exists && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
-}
-
-/* Keep an edited @cur beside @path under a name that holds nothing else. */
-static int keep_copy(struct av_txn *t, const char *path, const struct av_file *cur,
-		     av_restore_report report, void *data)
-{
-	for (unsigned k = 0; k < 1000; k++) {
-		char *keep, *what;
-		struct av_file old;
-		int err;
-
-		if ((k ? asprintf(&keep, "%s" AV_KEEP_SUFFIX ".%u", path, k)
-		       : asprintf(&keep, "%s" AV_KEEP_SUFFIX, path)) < 0)
-			return -ENOMEM;
-		err = av_file_read(t->ctx, keep, &old);
-		if (err == 0 && old.exists && !same(&old, cur)) {
-			/* someone's earlier copy: never overwritten */
-			av_file_release(&old);
-			free(keep);
-			continue;
-		}
-		if (err == 0 && !old.exists) {
-			err = touch(t, keep, &old);
-			if (!err)
-				err = av_file_put(t->ctx, keep, cur->data, cur->len, cur->mode,
-						  cur->uid, cur->gid);
-		}
-		/* else the same copy is there already: a run killed after making it */
-		av_file_release(&old);
-		if (!err && report &&
-		    asprintf(&what, "changed since setup: kept as %s%s", t->ctx->root, keep) >= 0) {
-			report(data, path, what);
-			free(what);
-		}
-		free(keep);
-		return err;
-	}
-	return -EEXIST;
-}
-
-static int restore_one(struct av_txn *t, size_t i, av_restore_report report, void *data)
-{
-	const struct av_manifest_entry *e = &t->m.e[i];
-	struct av_file cur, orig = {0};
-	char sp[AV_SAVED_PATH_LEN];
-	bool is_orig, ours;
-	uint64_t h;
-	int err;
-
-	err = read_target(t, e->path, &cur);
-	if (err < 0)
-		return err;
-	if (!e->created) {
-		av_manifest_saved_path(sp, sizeof(sp), e->saved);
-		err = av_file_read(t->ctx, sp, &orig);
-		if (!err && orig.exists && e->has_orig &&
-		    (orig.len != e->orig_len || av_hash(orig.data, orig.len) != e->orig_hash)) {
-			av_err(t->ctx, "%s%s: its original %s%s is damaged", t->ctx->root, e->path,
-			       t->ctx->root, sp);
-			err = -EBADMSG;
-		}
-		if (err < 0)
-			goto out;
-	}
-	h = cur.exists ? av_hash(cur.data, cur.len) : 0;
-	ours = cur.exists && (h == e->hash || (e->prev && h == e->prev));
-	if (e->created) {
-		is_orig = !cur.exists;
-	} else if (orig.exists) {
-		is_orig = same(&cur, &orig);
-	} else {
-		/* the copy is gone only once the file holds the original again */
-		is_orig = cur.exists && e->has_orig && cur.len == e->orig_len && h == e->orig_hash;
-		if (!is_orig) {
-			av_err(t->ctx, "%s%s: its original %s%s is missing", t->ctx->root, e->path,
-			       t->ctx->root, sp);
-			err = -ENOENT;
-			goto out;
-		}
-	}
-	if (is_orig &&
-	    (e->created || (cur.mode == e->mode && cur.uid == e->uid && cur.gid == e->gid))) {
-		t->restored[i] = true; /* done before, by a run that did not finish */
-		goto out;
-	}
-	err = touch(t, e->path, &cur);
-	if (!err && !is_orig && cur.exists && !ours)
-		err = keep_copy(t, e->path, &cur, report, data);
-	if (err < 0)
-		goto out;
-	t->dirty = true;
-	if (e->created) {
-		err = av_file_remove(t->ctx, e->path);
-		if (!err && report)
-			report(data, e->path, "removed");
-	} else {
-		const struct av_file *src = is_orig ? &cur : &orig;
-
-		err = av_file_put(t->ctx, e->path, src->data, src->len, e->mode, e->uid, e->gid);
-		if (!err && report)
-			report(data, e->path, "restored");
-	}
-	if (!err)
-		t->restored[i] = true;
-out:
-	av_file_release(&cur);
-	av_file_release(&orig);
-	return err;
-}
-
-int av_txn_restore(struct av_txn *t, const char *path, av_restore_report report, void *data)
-{
-	struct av_manifest_entry *e = av_manifest_find(&t->m, path);
-	int err = sync_flags(t);
-
-	if (err < 0)
-		return err;
-	if (!e || e->dir || t->restored[e - t->m.e])
-		return 0;
-	return restore_one(t, (size_t)(e - t->m.e), report, data);
-}
-
-int av_txn_restore_all(struct av_txn *t, av_restore_report report, void *data)
-{
-	int first = sync_flags(t);
-
-	if (first < 0)
-		return first;
-
-	/* Newest first: a later change may build on an earlier one. */
-	for (size_t i = t->m.n; i-- > 0;) {
-		int err;
-
-		if (t->m.e[i].dir || t->restored[i])
-			continue;
-		err = restore_one(t, i, report, data);
-		if (err < 0) {
-			av_err(t->ctx, "%s%s: %s", t->ctx->root, t->m.e[i].path, strerror(-err));
-			if (!first)
-				first = err;
-		}
-	}
-	return first;
-}
-
-int av_txn_commit(struct av_txn *t)
-{
-	const struct av_ctx *ctx = t->ctx;
-	size_t kept = 0;
-	bool dropped = false;
-	int first = 0, err;
-
-	err = sync_flags(t);
-	if (err < 0) {
-		txn_free(t);
-		return err;
-	}
-
-	/* the copies first: an entry whose file holds its original needs none */
-	for (size_t i = 0; i < t->m.n; i++) {
-		char sp[AV_SAVED_PATH_LEN];
-
-		if (!t->restored[i] || t->m.e[i].created)
-			continue;
-		av_manifest_saved_path(sp, sizeof(sp), t->m.e[i].saved);
-		err = av_file_remove(ctx, sp);
-		if (err < 0) {
-			av_err(ctx, "%s%s: %s", ctx->root, sp, strerror(-err));
-			t->restored[i] = false;
-			if (!first)
-				first = err;
-		}
-	}
-	for (size_t i = 0; i < t->m.n; i++) {
-		if (t->restored[i]) {
-			free(t->m.e[i].path);
-			dropped = true;
-			continue;
-		}
-		t->m.e[kept++] = t->m.e[i];
-	}
-	t->m.n = kept;
-	if (av_manifest_files(&t->m) == 0) {
-		char dir[PATH_MAX];
-
-		/* the directories while the manifest still lists them, then the manifest */
-		remove_dirs(ctx, &t->m, NULL);
-		err = t->raw.exists || t->dirty ? av_file_remove(ctx, AV_MANIFEST_PATH) : 0;
-		if (!err) {
-			remove_dirs(ctx, &t->m, NULL);
-			/* a run killed before its first record leaves these, empty */
-			if (av_path(ctx, dir, sizeof(dir), AV_STATE_DIR "/saved") == 0)
-				rmdir(dir);
-			if (av_path(ctx, dir, sizeof(dir), AV_STATE_DIR) == 0)
-				rmdir(dir);
-		}
-	} else {
-		err = dropped ? store(ctx, &t->m) : 0;
-	}
-	if (err < 0 && !first)
-		first = err;
-	txn_free(t);
-	return first;
-}
-
-int av_txn_rollback(struct av_txn *t)
-{
-	const struct av_ctx *ctx = t->ctx;
-	/* injected faults test the way forward; the way back is never failed on purpose */
-	struct av_ctx quiet_ctx = *ctx;
-	const struct av_ctx *quiet = &quiet_ctx;
-	int first = 0, err;
-
-	quiet_ctx.fault = NULL;
-	/* files first, while the manifest on disk still lists every change */
-	for (size_t i = t->nt; i-- > 0;) {
-		const struct touched *c = &t->t[i];
-
-		if (c->before.exists)
-			err = av_file_put(quiet, c->path, c->before.data, c->before.len,
-					  c->before.mode, c->before.uid, c->before.gid);
-		else
-			err = av_file_remove(quiet, c->path);
-		if (err < 0 && !first)
-			first = err;
-	}
-	for (size_t i = 0; i < t->m.n; i++) {
-		const struct av_manifest_entry *e = &t->m.e[i];
-		char sp[AV_SAVED_PATH_LEN];
-
-		if (e->dir || e->created || av_manifest_find(&t->begin, e->path))
-			continue;
-		av_manifest_saved_path(sp, sizeof(sp), e->saved);
-		err = av_file_remove(quiet, sp);
-		if (err < 0 && !first)
-			first = err;
-	}
-	if (t->dirty) {
-		if (t->raw.exists)
-			err = av_file_put(quiet, AV_MANIFEST_PATH, t->raw.data, t->raw.len,
-					  t->raw.mode, t->raw.uid, t->raw.gid);
-		else
-			err = av_file_remove(quiet, AV_MANIFEST_PATH);
-		if (err < 0 && !first)
-			first = err;
-		remove_dirs(ctx, &t->m, &t->begin);
-	}
-	txn_free(t);
-	return first;
+	return av_file_replace(ctx, AV_MANIFEST_PATH, buf, len, 0644, (uid_t)-1, (gid_t)-1);
 }
