@@ -76,6 +76,37 @@ qt_grub_install() {
 		{ cat "$2"; qt_die "grub-install failed"; }
 }
 
+# qt_umount MNT: unmount MNT and wait until its file system is released
+# everywhere: a mount namespace made while it was mounted (an unshare -m
+# anywhere on the machine) keeps it mounted, the file system live and its
+# journal unreplayed, and a copy of the image behind it inconsistent. Waits
+# up to QT_SETTLE seconds for the last mount to go and the superblock to be
+# clean (no needs_recovery), else fails naming the processes that hold it.
+qt_umount() {
+	_qt_dev=$(findmnt -n -r -o MAJ:MIN --mountpoint "$1") || qt_die "nothing mounted on $1"
+	_qt_src=$(findmnt -n -r -o SOURCE --mountpoint "$1")
+	umount "$1"
+	_qt_i=0
+	while _qt_pins=$(grep -ls "^[0-9]* [0-9]* $_qt_dev " /proc/[0-9]*/mountinfo) ||
+		dumpe2fs -h "$_qt_src" 2>/dev/null | grep -q '^Filesystem features:.*needs_recovery' ||
+		! dumpe2fs -h "$_qt_src" 2>/dev/null | grep -q '^Filesystem state: *clean$'; do
+		_qt_i=$((_qt_i + 1))
+		if [ "$_qt_i" -gt "${QT_SETTLE:-300}" ]; then
+			qt_die "$_qt_src ($1) is still in use after umount; mounted in the namespaces of: $(echo $_qt_pins | sed 's|/proc/||g; s|/mountinfo||g')"
+		fi
+		sleep 1
+	done
+}
+
+# qt_own_mounts "$@": run the calling test again in a mount namespace of its
+# own, first thing, so that no namespace made elsewhere on the machine can
+# hold a copy of the disks it mounts (see qt_umount).
+qt_own_mounts() {
+	[ "${QT_OWN_MOUNTS:-}" = 1 ] && return 0
+	export QT_OWN_MOUNTS=1
+	exec unshare -m --propagation private sh "$0" "$@"
+}
+
 qt_pass() { QT_PASSED=$((QT_PASSED + 1)); printf 'PASS %s\n' "$*"; }
 qt_fail() { QT_FAILED=$((QT_FAILED + 1)); printf 'FAIL %s\n' "$*"; }
 qt_summary() { printf '%s passed, %s failed\n' "$QT_PASSED" "$QT_FAILED"; }

@@ -24,6 +24,10 @@ QT_BUILD=${QT_BUILD:-build/qemu-setup}
 # Where the chroot sees the disk's own /usr (its package files).
 QT_DESTDIR=$QT_WORK/pkgview
 . "$here/lib.sh"
+# The disk is copied for each guest after an unmount: its mounts stay in a
+# namespace of this test's own, and each unmount waits until the file system
+# is released.
+qt_own_mounts "$@"
 
 W=$QT_WORK
 QT_EXTRA=$QT_EXTRA_VGA
@@ -53,7 +57,7 @@ mount_disk() {
 }
 
 umount_disk() {
-	umount "$mnt"
+	qt_umount "$mnt"
 	losetup -d "$loop"
 	loop=
 }
