@@ -15,13 +15,25 @@
 #   qt_rootfs OUT.img DIR
 #                       make an ext4 root image from a folder (busybox root)
 #   qt_qemu_args        the guest hardware (fixed PCI layout, see below)
+#   qt_guest_rootfs IMG the root image of a guest that reports (guest-init)
+#   qt_boot_guest NAME KIND ...
+#                       boot a guest (its kernel directly, or its disk) with a
+#                       timeout; serial log in $QT_WORK/NAME.log
 #   qt_boot NAME INITRD ROOTIMG CMDLINE
-#                       boot a guest with a timeout; serial log in $QT_WORK/NAME.log
+#                       qt_boot_guest NAME kernel INITRD ROOTIMG CMDLINE
+#   qt_scenarios PREFIX LIST
+#                       the main of an early-binding test: one boot per
+#                       scenario, judged by driver links against a baseline
+#   qt_expect_driver / qt_same_drivers
+#                       checks of one device's driver, of all other devices'
+#   qt_debs DIR PKG...  Debian packages unpacked once into the cache
 #   qt_loop_disk IMG SIZE PART...
 #                       a partitioned disk image (one sfdisk line per PART) on a
 #                       loop device: QT_LOOP, partitions ${QT_LOOP}p1...
 #   qt_grub_install BOOTDIR LOG
 #                       BIOS GRUB on $QT_LOOP, its files under BOOTDIR
+#   qt_own_mounts "$@"  run the test in a mount namespace of its own
+#   qt_umount MNT       unmount, and wait until the file system is released
 #   qt_pass / qt_fail / qt_summary
 #                       counting checks; qt_summary prints "N passed, N failed"
 
