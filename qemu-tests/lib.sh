@@ -34,6 +34,10 @@
 #                       BIOS GRUB on $QT_LOOP, its files under BOOTDIR
 #   qt_own_mounts "$@"  run the test in a mount namespace of its own
 #   qt_umount MNT       unmount, and wait until the file system is released
+#   qt_release LOOP MNT...
+#                       a disk test's cleanup: unmount what is left, detach
+#   qt_probe INITRD     the first boot that reports the guest's hardware
+#   qt_grub_entries CFG the auto-vfio entries of a grub.cfg
 #   qt_pass / qt_fail / qt_summary
 #                       counting checks; qt_summary prints "N passed, N failed"
 
@@ -117,6 +121,18 @@ qt_own_mounts() {
 	[ "${QT_OWN_MOUNTS:-}" = 1 ] && return 0
 	export QT_OWN_MOUNTS=1
 	exec unshare -m --propagation private sh "$0" "$@"
+}
+
+# qt_release LOOP MNT...: a disk test's cleanup on exit: unmount whichever
+# MNT is still mounted (innermost first), detach LOOP (may be empty).
+qt_release() {
+	_qt_l=$1
+	shift
+	for _qt_m in "$@"; do
+		mountpoint -q "$_qt_m" 2>/dev/null && umount "$_qt_m"
+	done
+	[ -n "$_qt_l" ] && losetup -d "$_qt_l" 2>/dev/null
+	return 0
 }
 
 qt_pass() { QT_PASSED=$((QT_PASSED + 1)); printf 'PASS %s\n' "$*"; }
@@ -332,6 +348,48 @@ qt_qemu_args() {
 # qt_boot NAME INITRD ROOTIMG CMDLINE: boot the kernel directly, power-off
 # or timeout (qt_boot_guest NAME kernel ...).
 qt_boot() { qt_boot_guest "$1" kernel "$2" "$3" "$4"; }
+
+# qt_probe INITRD: the first boot of a test whose generator needs the
+# guest's hardware: root image $QT_WORK/probe.img, report in
+# $QT_WORK/probe.log. The test ends here if the guest reports no IOMMU group.
+qt_probe() {
+	qt_guest_rootfs "$QT_WORK/probe.img"
+	qt_boot_guest probe kernel "$1" "$QT_WORK/probe.img" "intel_iommu=on"
+	if grep -aq '^QT-END' "$QT_WORK/probe.log" && grep -aq '^QT-DEV .* group=[0-9]' "$QT_WORK/probe.log"; then
+		qt_pass "probe boot reports IOMMU groups"
+		return 0
+	fi
+	qt_fail "probe boot reports IOMMU groups"
+	qt_tail probe
+	qt_summary
+	exit 1
+}
+
+# qt_older_kver KVER: a version just below KVER, for a second "kernel" (the
+# same image) that fills GRUB's submenu of older kernels.
+qt_older_kver() {
+	_qt_o=$(echo "$1" | awk -F- '{ $2 = $2 - 1; print }' OFS=-)
+	[ "$_qt_o" != "$1" ] || _qt_o=1.0.0-1-amd64
+	echo "$_qt_o"
+}
+
+# qt_grub_entries CFG: the auto-vfio entries of a grub.cfg, one a line in
+# menu order: the id (with its submenu's, "submenu>entry") <TAB> the linux
+# line's arguments.
+qt_grub_entries() {
+	awk '
+		/^submenu / { match($0, /--id .[^ ]*. \{$/); sub_id = substr($0, RSTART + 6, RLENGTH - 9); next }
+		/^}/ { sub_id = ""; next }
+		/menuentry .*--id .auto-vfio-/ {
+			match($0, /--id .[^ ]*. \{$/); id = substr($0, RSTART + 6, RLENGTH - 9)
+			if (sub_id != "") id = sub_id ">" id
+			next
+		}
+		/^[ \t]*linux\t/ && id != "" {
+			sub(/^[ \t]*linux\t/, ""); print id "\t" $0; id = ""
+		}
+	' "$1"
+}
 
 # ---------------------------------------------------------------- report
 
