@@ -22,6 +22,7 @@ QT_WORK=${QT_WORK:-$here/work/grub}
 QT_BUILD=${QT_BUILD:-build/qemu-grub}
 QT_DESTDIR=${QT_DESTDIR:-$QT_WORK/destdir}
 . "$here/lib.sh"
+qt_own_mounts "$@" # each entry's disk is copied after an unmount (qt_umount)
 
 W=$QT_WORK
 QT_EXTRA=$QT_EXTRA_VGA
@@ -29,13 +30,7 @@ mkdir -p "$W"
 loop=
 mnt=$W/mnt
 
-cleanup() {
-	mountpoint -q "$mnt/boot" 2>/dev/null && umount "$mnt/boot"
-	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
-	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
-	return 0
-}
-trap cleanup EXIT
+trap 'qt_release "$loop" "$mnt/boot" "$mnt"' EXIT
 
 # boot NAME KIND ...: qt_boot_guest with the second VGA device.
 boot() { qt_boot_guest "$@"; }
@@ -43,26 +38,12 @@ boot() { qt_boot_guest "$@"; }
 qt_kernel
 qt_install_project
 KV=$QT_KVER
-# A second, older "kernel" (the same image) fills the submenu of older kernels.
-OLDKV=$(echo "$KV" | awk -F- '{ $2 = $2 - 1; print }' OFS=-)
-[ "$OLDKV" != "$KV" ] || OLDKV=1.0.0-1-amd64
+OLDKV=$(qt_older_kver "$KV")
 
 # ---- first boot: the guest's own view of its PCI devices and IOMMU groups
 qt_confdir "$W/conf"
 qt_mkinitramfs "$W/initrd.img" "$W/conf"
-qt_rootfs_skel "$W/rootdir"
-cp "$QT_DIR/guest-init" "$W/rootdir/sbin/init"
-chmod 0755 "$W/rootdir/sbin/init"
-qt_rootfs "$W/probe.img" "$W/rootdir"
-boot probe kernel "$W/initrd.img" "$W/probe.img" "intel_iommu=on"
-if grep -aq '^QT-END' "$W/probe.log" && grep -aq '^QT-DEV .* group=[0-9]' "$W/probe.log"; then
-	qt_pass "probe boot reports IOMMU groups"
-else
-	qt_fail "probe boot reports IOMMU groups"
-	qt_tail probe
-	qt_summary
-	exit 1
-fi
+qt_probe "$W/initrd.img"
 
 # ---- the disk: /boot (partition 1, with GRUB) and / (partition 2), both ext4
 disk=$W/disk.img
@@ -169,18 +150,7 @@ else
 fi
 
 # The entries: id and linux arguments, in menu order, with the submenu path.
-awk '
-	/^submenu / { match($0, /--id .[^ ]*. \{$/); sub_id = substr($0, RSTART + 6, RLENGTH - 9); next }
-	/^}/ { sub_id = ""; next }
-	/menuentry .*--id .auto-vfio-/ {
-		match($0, /--id .[^ ]*. \{$/); id = substr($0, RSTART + 6, RLENGTH - 9)
-		if (sub_id != "") id = sub_id ">" id
-		next
-	}
-	/^[ \t]*linux\t/ && id != "" {
-		sub(/^[ \t]*linux\t/, ""); print id "\t" $0; id = ""
-	}
-' "$cfg" >"$W/entries"
+qt_grub_entries "$cfg" >"$W/entries"
 nvga=$(echo "$vgas" | wc -w)
 # the newest kernel's ids carry no version (they survive upgrades); older ones do
 top=$(grep -c "^auto-vfio-\(host-[0-9a-f:.]*\|headless\)$(printf '\t')" "$W/entries" || true)
@@ -222,8 +192,8 @@ bound_groups() {
 		sed 's/@.*//' | while read -r a; do qt_group probe "$a"; done | sort -u | tr '\n' ' '
 }
 
-umount "$mnt/boot"
-umount "$mnt"
+qt_umount "$mnt/boot"
+qt_umount "$mnt"
 losetup -d "$loop"
 loop=
 
@@ -249,10 +219,10 @@ for id in $picks; do
 	partx -a "$loop" 2>/dev/null || true
 	mount "${loop}p2" "$mnt"
 	rm -rf "$mnt/auto-vfio-root"
-	umount "$mnt"
+	qt_umount "$mnt"
 	mount "${loop}p1" "$mnt"
 	grub-editenv "$mnt/grub/grubenv" set "next_entry=$id"
-	umount "$mnt"
+	qt_umount "$mnt"
 	losetup -d "$loop"
 	loop=
 	boot "entry-$n" disk "$img"

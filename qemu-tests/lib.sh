@@ -15,13 +15,29 @@
 #   qt_rootfs OUT.img DIR
 #                       make an ext4 root image from a folder (busybox root)
 #   qt_qemu_args        the guest hardware (fixed PCI layout, see below)
+#   qt_guest_rootfs IMG the root image of a guest that reports (guest-init)
+#   qt_boot_guest NAME KIND ...
+#                       boot a guest (its kernel directly, or its disk) with a
+#                       timeout; serial log in $QT_WORK/NAME.log
 #   qt_boot NAME INITRD ROOTIMG CMDLINE
-#                       boot a guest with a timeout; serial log in $QT_WORK/NAME.log
+#                       qt_boot_guest NAME kernel INITRD ROOTIMG CMDLINE
+#   qt_scenarios PREFIX LIST
+#                       the main of an early-binding test: one boot per
+#                       scenario, judged by driver links against a baseline
+#   qt_expect_driver / qt_same_drivers
+#                       checks of one device's driver, of all other devices'
+#   qt_debs DIR PKG...  Debian packages unpacked once into the cache
 #   qt_loop_disk IMG SIZE PART...
 #                       a partitioned disk image (one sfdisk line per PART) on a
 #                       loop device: QT_LOOP, partitions ${QT_LOOP}p1...
 #   qt_grub_install BOOTDIR LOG
 #                       BIOS GRUB on $QT_LOOP, its files under BOOTDIR
+#   qt_own_mounts "$@"  run the test in a mount namespace of its own
+#   qt_umount MNT       unmount, and wait until the file system is released
+#   qt_release LOOP MNT...
+#                       a disk test's cleanup: unmount what is left, detach
+#   qt_probe INITRD     the first boot that reports the guest's hardware
+#   qt_grub_entries CFG the auto-vfio entries of a grub.cfg
 #   qt_pass / qt_fail / qt_summary
 #                       counting checks; qt_summary prints "N passed, N failed"
 
@@ -74,6 +90,49 @@ qt_loop_disk() {
 qt_grub_install() {
 	grub-install --target=i386-pc --boot-directory="$1" "$QT_LOOP" >"$2" 2>&1 ||
 		{ cat "$2"; qt_die "grub-install failed"; }
+}
+
+# qt_umount MNT: unmount MNT and wait until its file system is released
+# everywhere: a mount namespace made while it was mounted (an unshare -m
+# anywhere on the machine) keeps it mounted, the file system live and its
+# journal unreplayed, and a copy of the image behind it inconsistent. Waits
+# up to QT_SETTLE seconds for the last mount to go and the superblock to be
+# clean (no needs_recovery), else fails naming the processes that hold it.
+qt_umount() {
+	_qt_dev=$(findmnt -n -r -o MAJ:MIN --mountpoint "$1") || qt_die "nothing mounted on $1"
+	_qt_src=$(findmnt -n -r -o SOURCE --mountpoint "$1")
+	umount "$1"
+	_qt_i=0
+	while _qt_pins=$(grep -ls "^[0-9]* [0-9]* $_qt_dev " /proc/[0-9]*/mountinfo) ||
+		dumpe2fs -h "$_qt_src" 2>/dev/null | grep -q '^Filesystem features:.*needs_recovery' ||
+		! dumpe2fs -h "$_qt_src" 2>/dev/null | grep -q '^Filesystem state: *clean$'; do
+		_qt_i=$((_qt_i + 1))
+		if [ "$_qt_i" -gt "${QT_SETTLE:-300}" ]; then
+			qt_die "$_qt_src ($1) is still in use after umount; mounted in the namespaces of: $(echo $_qt_pins | sed 's|/proc/||g; s|/mountinfo||g')"
+		fi
+		sleep 1
+	done
+}
+
+# qt_own_mounts "$@": run the calling test again in a mount namespace of its
+# own, first thing, so that no namespace made elsewhere on the machine can
+# hold a copy of the disks it mounts (see qt_umount).
+qt_own_mounts() {
+	[ "${QT_OWN_MOUNTS:-}" = 1 ] && return 0
+	export QT_OWN_MOUNTS=1
+	exec unshare -m --propagation private sh "$0" "$@"
+}
+
+# qt_release LOOP MNT...: a disk test's cleanup on exit: unmount whichever
+# MNT is still mounted (innermost first), detach LOOP (may be empty).
+qt_release() {
+	_qt_l=$1
+	shift
+	for _qt_m in "$@"; do
+		mountpoint -q "$_qt_m" 2>/dev/null && umount "$_qt_m"
+	done
+	[ -n "$_qt_l" ] && losetup -d "$_qt_l" 2>/dev/null
+	return 0
 }
 
 qt_pass() { QT_PASSED=$((QT_PASSED + 1)); printf 'PASS %s\n' "$*"; }
@@ -239,6 +298,14 @@ qt_rootfs() {
 	mkfs.ext4 -q -F -L qtroot -d "$dir" "$img" 64M >/dev/null
 }
 
+# qt_guest_rootfs IMG: the root image of a guest that reports and powers off
+# (guest-init as /sbin/init), built in $QT_WORK/rootdir.
+qt_guest_rootfs() {
+	qt_rootfs_skel "$QT_WORK/rootdir"
+	install -m 0755 "$QT_DIR/guest-init" "$QT_WORK/rootdir/sbin/init"
+	qt_rootfs "$1" "$QT_WORK/rootdir"
+}
+
 # ---------------------------------------------------------------- guest
 
 # The guest's PCI layout. Root ports get bus numbers in slot order, so the
@@ -278,32 +345,50 @@ qt_qemu_args() {
 	echo "-device qemu-xhci,bus=pbr,addr=0x1"
 }
 
-# qt_boot NAME INITRD ROOTIMG CMDLINE: boot once, power-off or timeout.
-# Writes $QT_WORK/NAME.log (serial, \r stripped) and NAME.time (seconds).
-qt_boot() {
-	name=$1
-	initrd=$2
-	rootimg=$3
-	cmdline=$4
-	mkdir -p "$QT_WORK"
-	log=$QT_WORK/$name.log
-	# A private copy: two guests must not share a writable disk.
-	disk=$QT_WORK/$name.root.img
-	cp --sparse=always "$rootimg" "$disk"
-	start=$(date +%s.%N)
-	set +e
-	# shellcheck disable=SC2046 # word splitting of the device list is wanted
-	timeout --kill-after=5 "$QT_TIMEOUT" qemu-system-x86_64 $(qt_qemu_args) \
-		-drive file="$disk",format=raw,if=none,id=root0,cache=unsafe \
-		-device ide-hd,bus=ide.0,drive=root0 \
-		-kernel "$QT_VMLINUZ" -initrd "$initrd" \
-		-append "console=ttyS0 root=/dev/sda rw panic=-1 $cmdline" \
-		-serial stdio </dev/null 2>"$QT_WORK/$name.qemu.err" |
-		tr -d '\r' >"$log"
-	set -e
-	end=$(date +%s.%N)
-	rm -f "$disk"
-	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", e - s }' >"$QT_WORK/$name.time"
+# qt_boot NAME INITRD ROOTIMG CMDLINE: boot the kernel directly, power-off
+# or timeout (qt_boot_guest NAME kernel ...).
+qt_boot() { qt_boot_guest "$1" kernel "$2" "$3" "$4"; }
+
+# qt_probe INITRD: the first boot of a test whose generator needs the
+# guest's hardware: root image $QT_WORK/probe.img, report in
+# $QT_WORK/probe.log. The test ends here if the guest reports no IOMMU group.
+qt_probe() {
+	qt_guest_rootfs "$QT_WORK/probe.img"
+	qt_boot_guest probe kernel "$1" "$QT_WORK/probe.img" "intel_iommu=on"
+	if grep -aq '^QT-END' "$QT_WORK/probe.log" && grep -aq '^QT-DEV .* group=[0-9]' "$QT_WORK/probe.log"; then
+		qt_pass "probe boot reports IOMMU groups"
+		return 0
+	fi
+	qt_fail "probe boot reports IOMMU groups"
+	qt_tail probe
+	qt_summary
+	exit 1
+}
+
+# qt_older_kver KVER: a version just below KVER, for a second "kernel" (the
+# same image) that fills GRUB's submenu of older kernels.
+qt_older_kver() {
+	_qt_o=$(echo "$1" | awk -F- '{ $2 = $2 - 1; print }' OFS=-)
+	[ "$_qt_o" != "$1" ] || _qt_o=1.0.0-1-amd64
+	echo "$_qt_o"
+}
+
+# qt_grub_entries CFG: the auto-vfio entries of a grub.cfg, one a line in
+# menu order: the id (with its submenu's, "submenu>entry") <TAB> the linux
+# line's arguments.
+qt_grub_entries() {
+	awk '
+		/^submenu / { match($0, /--id .[^ ]*. \{$/); sub_id = substr($0, RSTART + 6, RLENGTH - 9); next }
+		/^}/ { sub_id = ""; next }
+		/menuentry .*--id .auto-vfio-/ {
+			match($0, /--id .[^ ]*. \{$/); id = substr($0, RSTART + 6, RLENGTH - 9)
+			if (sub_id != "") id = sub_id ">" id
+			next
+		}
+		/^[ \t]*linux\t/ && id != "" {
+			sub(/^[ \t]*linux\t/, ""); print id "\t" $0; id = ""
+		}
+	' "$1"
 }
 
 # ---------------------------------------------------------------- report
@@ -315,19 +400,26 @@ qt_boot() {
 QT_EXTRA_VGA="-device pcie-root-port,id=rp8,bus=pcie.0,chassis=8,addr=0x8.0 -device ati-vga,bus=rp8,addr=0x0"
 
 # qt_boot_guest NAME KIND ...: boot with lib.sh's hardware plus $QT_EXTRA.
-#   KIND "kernel" INITRD ROOTIMG CMDLINE   direct kernel boot, no GRUB
-#   KIND "disk" DISKIMG                    BIOS -> GRUB -> its default entry
+#   KIND "kernel" INITRD ROOTIMG CMDLINE   direct kernel boot, no boot loader
+#   KIND "disk" DISKIMG                    the firmware boots the disk
 # Disks are opened with snapshot=on: a guest never changes them. Serial log
 # in $QT_WORK/NAME.log (CR stripped), wall time in $QT_WORK/NAME.time.
+# A direct boot's /proc/cmdline is QT_KERNEL_ARGS, then CMDLINE: CMDLINE
+# comes last, as a test may check. no_timer_check: under a starved TCG the
+# kernel's check of the timer through the interrupt-remapped IO-APIC can
+# miss its ticks and panic the guest.
 # With QT_UEFI=1 the firmware is OVMF (Debian's ovmf package) instead of
-# SeaBIOS: the kernel then starts through its EFI stub with the GOP
-# framebuffer of a display OVMF drives, as on a UEFI PC.
+# SeaBIOS: a direct boot then starts the kernel through its EFI stub with
+# the GOP framebuffer of a display OVMF drives, as on a UEFI PC; a disk
+# boots through its EFI system partition.
+QT_KERNEL_ARGS="console=ttyS0 root=/dev/sda rw panic=-1 no_timer_check"
 QT_OVMF_CODE=${QT_OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
 QT_OVMF_VARS=${QT_OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
 qt_boot_guest() {
 	name=$1
 	kind=$2
 	shift 2
+	mkdir -p "$QT_WORK"
 	fw=
 	if [ "${QT_UEFI:-0}" = 1 ]; then
 		# each guest writes its own copy of the variable store
@@ -343,7 +435,7 @@ qt_boot_guest() {
 			-drive file="$2",format=raw,if=none,id=root0,snapshot=on \
 			-device ide-hd,bus=ide.0,drive=root0 \
 			-kernel "$QT_VMLINUZ" -initrd "$1" \
-			-append "console=ttyS0 root=/dev/sda rw panic=-1 $3" \
+			-append "$QT_KERNEL_ARGS $3" \
 			-serial stdio </dev/null 2>"$QT_WORK/$name.qemu.err" | tr -d '\r' >"$QT_WORK/$name.log"
 	else
 		# shellcheck disable=SC2046,SC2086
@@ -354,6 +446,7 @@ qt_boot_guest() {
 	fi
 	set -e
 	end=$(date +%s.%N)
+	rm -f "$QT_WORK/$name.vars"
 	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", e - s }' >"$QT_WORK/$name.time"
 }
 
@@ -404,4 +497,202 @@ qt_tail() {
 		tail -n 10 "$QT_WORK/$1.qemu.err" | sed 's/^/| /'
 	fi
 	echo "----"
+}
+
+# qt_expect_driver NAME ADDR DRIVER LABEL TEXT: a check that ADDR ended on
+# DRIVER in guest NAME; passes as "LABEL: TEXT".
+qt_expect_driver() {
+	_qt_d=$(qt_driver "$1" "$2")
+	if [ "$_qt_d" = "$3" ]; then
+		qt_pass "$4: $5"
+	else
+		qt_fail "$4: $2 is on '$_qt_d', expected $3"
+	fi
+}
+
+qt_in_list() {
+	case " $2 " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# qt_same_drivers NAME REF SKIP LABEL TEXT: a check that every device of
+# guest REF but those in SKIP has the same driver in guest NAME; passes as
+# "LABEL: TEXT", fails naming each change.
+qt_same_drivers() {
+	_qt_changed=""
+	for _qt_a in $(grep -a '^QT-DEV ' "$QT_WORK/$2.log" | cut -d' ' -f2); do
+		qt_in_list "$_qt_a" "$3" && continue
+		_qt_want=$(qt_driver "$2" "$_qt_a")
+		_qt_got=$(qt_driver "$1" "$_qt_a")
+		[ "$_qt_want" = "$_qt_got" ] || _qt_changed="$_qt_changed $_qt_a:$_qt_want->$_qt_got"
+	done
+	if [ -z "$_qt_changed" ]; then
+		qt_pass "$4: $5"
+		return 0
+	fi
+	qt_fail "$4: drivers changed:$_qt_changed"
+	return 1
+}
+
+# qt_debs DIR PKG...: Debian packages unpacked once into $QT_CACHE/DIR
+# (apt-get download and dpkg -x: never installed); sets QT_DEBS to it.
+qt_debs() {
+	QT_DEBS=$QT_CACHE/$1
+	shift
+	[ -e "$QT_DEBS/.done" ] && return 0
+	qt_log "qemu-tests: fetching $* (once; cached in qemu-tests/cache)"
+	rm -rf "$QT_DEBS" "$QT_DEBS.deb"
+	mkdir -p "$QT_DEBS.deb" "$QT_DEBS"
+	(cd "$QT_DEBS.deb" && apt-get download -q "$@" >&2)
+	for _qt_f in "$QT_DEBS.deb"/*.deb; do dpkg -x "$_qt_f" "$QT_DEBS"; done
+	rm -rf "$QT_DEBS.deb"
+	touch "$QT_DEBS/.done"
+}
+
+# ---------------------------------------------------------------- scenarios
+
+# Addresses of the default guest layout (qt_qemu_args).
+QT_TWIN_A=0000:01:00.0 # bochs-display 1234:1111
+QT_TWIN_B=0000:02:00.0 # bochs-display 1234:1111
+QT_QXL=0000:03:00.0    # qxl 1b36:0100
+QT_VIRTIO=0000:04:00.0 # virtio-gpu 1af4:1050
+QT_MF_VGA=0000:05:00.0 # VGA 1234:1111, function 0
+QT_MF_HDA=0000:05:00.1 # ich9-intel-hda, function 1 (the GPU's "HDMI audio")
+QT_PCIBR=0000:06:00.0  # pcie-pci-bridge
+QT_XHCI=0000:07:01.0   # qemu-xhci behind the bridge
+
+# qt_scenario NAME: the scenarios every early-binding test boots (see
+# qt_scenarios); false for any other NAME. $QT_EARLY_PASS names what the
+# control "late" leaves out of the initramfs.
+qt_scenario() {
+	S_INITRD=full
+	S_VFIO=""
+	S_FREE=""
+	case $1 in
+	baseline)
+		S_DESC="no binding requested: every device keeps its driver"
+		S_CMDLINE="intel_iommu=on"
+		;;
+	twin)
+		S_DESC="one of two identical cards bound by address"
+		S_CMDLINE="intel_iommu=on auto_vfio.bind=$QT_TWIN_B@1234:1111"
+		S_VFIO="$QT_TWIN_B"
+		;;
+	usb)
+		S_DESC="USB controller behind a pcie-pci-bridge; the bridge stays"
+		S_CMDLINE="intel_iommu=on auto_vfio.bind=$QT_XHCI@1b36:000d"
+		S_VFIO="$QT_XHCI"
+		;;
+	late)
+		# Control: proves the "no other driver touched it" checks can fail.
+		S_DESC="control: $QT_EARLY_PASS left out, so the DRM driver wins the race"
+		S_INITRD=late
+		S_CMDLINE="intel_iommu=on auto_vfio.bind=$QT_TWIN_B@1234:1111"
+		S_FREE="$QT_TWIN_B"
+		;;
+	*) return 1 ;;
+	esac
+}
+
+# qt_scenarios PREFIX LIST [--boot NAME]: the main of a scenario test, where
+# each scenario of LIST is one direct boot of $QT_WORK/root.img with its own
+# initramfs and command line, judged by the kernel's driver links against the
+# scenario "baseline" (which LIST holds). The test defines:
+#   scenario NAME   sets S_DESC, S_INITRD (boots $QT_WORK/initrd-S_INITRD.img),
+#                   S_CMDLINE, S_VFIO (the addresses that must end on
+#                   vfio-pci, touched by no other driver) and S_FREE (those
+#                   whose driver the scenario judges itself); every other
+#                   device must keep its baseline driver
+#   prepare         makes the images; check_images judges them
+#   scenario_checks N NAME   the scenario's own checks of guest NAME
+# and sets QT_BOOTED (the check that the boot reached the root file system's
+# init) and, to check /dev/vfio's group nodes too, QT_VFIO_NODES=1. Guests
+# run QT_JOBS at a time, each through "$0 --boot NAME".
+qt_scenarios() {
+	_qt_prefix=$1
+	_qt_list=$2
+	shift 2
+	if [ "${1:-}" = "--boot" ]; then
+		scenario "$2"
+		qt_kernel >/dev/null
+		qt_boot "$_qt_prefix-$2" "$QT_WORK/initrd-$S_INITRD.img" "$QT_WORK/root.img" "$S_CMDLINE"
+		exit 0
+	fi
+	for _qt_n in $_qt_list; do scenario "$_qt_n"; done
+	_qt_t0=$(date +%s)
+	prepare
+	_qt_t1=$(date +%s)
+	echo "prepared kernel, initramfs images and root disk in $((_qt_t1 - _qt_t0))s"
+	check_images
+	for _qt_n in $_qt_list; do rm -f "$QT_WORK/$_qt_prefix-$_qt_n.log" "$QT_WORK/$_qt_prefix-$_qt_n.time"; done
+	printf '%s\n' $_qt_list | xargs -P "${QT_JOBS:-2}" -n 1 sh "$0" --boot
+	_qt_t2=$(date +%s)
+	echo "booted $(echo $_qt_list | wc -w) guests, ${QT_JOBS:-2} at a time, in $((_qt_t2 - _qt_t1))s"
+	echo "guest PCI devices (baseline boot, from sysfs):"
+	grep -a '^QT-DEV ' "$QT_WORK/$_qt_prefix-baseline.log" | sed 's/^QT-DEV /   /' || true
+	for _qt_n in $_qt_list; do qt_check_scenario "$_qt_prefix" "$_qt_n"; done
+	qt_summary
+	[ "$QT_FAILED" = 0 ]
+}
+
+# qt_check_scenario PREFIX N: the checks of scenario N (see qt_scenarios).
+qt_check_scenario() {
+	n=$2
+	name=$1-$n
+	scenario "$n"
+	t=$(cat "$QT_WORK/$name.time" 2>/dev/null || echo "?")
+	up=$(grep -a '^QT-UPTIME' "$QT_WORK/$name.log" | cut -d' ' -f2)
+	echo "== $n: $S_DESC"
+	echo "   cmdline: $S_CMDLINE   initramfs: $S_INITRD"
+	echo "   boot: ${t}s wall, ${up:-?}s guest uptime at report"
+	grep -a '^QT-KMSG' "$QT_WORK/$name.log" | sed 's/^QT-KMSG /   kmsg: /' | head -n 12 || true
+	failed_before=$QT_FAILED
+
+	if ! qt_report_ok "$name"; then
+		qt_fail "$n: guest never reached the root file system's init (timeout ${QT_TIMEOUT}s or panic)"
+		qt_tail "$name"
+		return 0
+	fi
+	qt_pass "$n: $QT_BOOTED"
+
+	# The kernel's own view of the command line must be what we asked for.
+	grep -aq "^QT-CMDLINE .*$S_CMDLINE\$" "$QT_WORK/$name.log" ||
+		qt_fail "$n: /proc/cmdline does not end with the scenario's arguments"
+
+	for a in $S_VFIO; do
+		qt_expect_driver "$name" "$a" vfio-pci "$n" "$a is on vfio-pci"
+		# Early means before any other driver: only the PCI core and
+		# vfio-pci may ever have logged about this device.
+		others=$(grep -a "^QT-TOUCHED [^ ]* $a\$" "$QT_WORK/$name.log" | cut -d' ' -f2 |
+			grep -v -x -e pci -e vfio-pci | tr '\n' ' ' || true)
+		if [ -z "$others" ]; then
+			qt_pass "$n: no other driver ever touched $a"
+		else
+			qt_fail "$n: $a was first taken by: $others"
+		fi
+		[ "${QT_VFIO_NODES:-0}" = 1 ] || continue
+		g=$(qt_group "$name" "$a")
+		if grep -a '^QT-VFIO' "$QT_WORK/$name.log" | tr ' ' '\n' | grep -qx "$g"; then
+			qt_pass "$n: /dev/vfio/$g exists for $a's group"
+		else
+			qt_fail "$n: /dev/vfio/$g missing for $a ($(grep -a '^QT-VFIO' "$QT_WORK/$name.log"))"
+		fi
+	done
+
+	# Everything else exactly as in the baseline boot: no DRM driver lost, no
+	# bridge touched, nothing driverless, nothing else on vfio-pci.
+	qt_same_drivers "$name" "$1-baseline" "$S_VFIO $S_FREE" "$n" "every other device keeps its baseline driver" || true
+
+	if [ "${QT_VFIO_NODES:-0}" = 1 ] && [ -z "$S_VFIO$S_FREE" ]; then
+		groups=$(grep -a '^QT-VFIO' "$QT_WORK/$name.log" | tr ' ' '\n' | grep -x '[0-9][0-9]*' || true)
+		if [ -z "$groups" ]; then
+			qt_pass "$n: no /dev/vfio group node"
+		else
+			qt_fail "$n: unexpected /dev/vfio groups: $(echo $groups)"
+		fi
+	fi
+
+	scenario_checks "$n" "$name"
+	[ "$QT_FAILED" = "$failed_before" ] || qt_tail "$name"
+	return 0
 }

@@ -24,6 +24,8 @@ QT_BUILD=${QT_BUILD:-build/qemu-setup}
 # Where the chroot sees the disk's own /usr (its package files).
 QT_DESTDIR=$QT_WORK/pkgview
 . "$here/lib.sh"
+# The disk is copied for each guest after an unmount (see qt_umount).
+qt_own_mounts "$@"
 
 W=$QT_WORK
 QT_EXTRA=$QT_EXTRA_VGA
@@ -31,12 +33,7 @@ mkdir -p "$W"
 loop=
 mnt=$W/mnt
 
-cleanup() {
-	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
-	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
-	return 0
-}
-trap cleanup EXIT
+trap 'qt_release "$loop" "$mnt"' EXIT
 
 # boot NAME KIND ...: qt_boot_guest with the second VGA device.
 boot() { qt_boot_guest "$@"; }
@@ -53,7 +50,7 @@ mount_disk() {
 }
 
 umount_disk() {
-	umount "$mnt"
+	qt_umount "$mnt"
 	losetup -d "$loop"
 	loop=
 }
@@ -144,23 +141,6 @@ digest() {
 	)
 }
 
-# The auto-vfio entries of a grub.cfg: id and linux arguments, in menu order,
-# with the submenu path.
-entries() {
-	awk '
-		/^submenu / { match($0, /--id .[^ ]*. \{$/); sub_id = substr($0, RSTART + 6, RLENGTH - 9); next }
-		/^}/ { sub_id = ""; next }
-		/menuentry .*--id .auto-vfio-/ {
-			match($0, /--id .[^ ]*. \{$/); id = substr($0, RSTART + 6, RLENGTH - 9)
-			if (sub_id != "") id = sub_id ">" id
-			next
-		}
-		/^[ \t]*linux\t/ && id != "" {
-			sub(/^[ \t]*linux\t/, ""); print id "\t" $0; id = ""
-		}
-	' "$1"
-}
-
 # has_entries CFG [GREP-OPTION]: CFG has an auto-vfio entry or binding (the
 # generator's BEGIN/END comments are there whenever it is installed).
 has_entries() {
@@ -172,8 +152,7 @@ qt_build_deb
 KV=$QT_KVER
 # A second, older "kernel" (the same image): `update-initramfs -u -k all`
 # must rebuild both, and update-grub puts it in the older-kernels submenu.
-OLDKV=$(echo "$KV" | awk -F- '{ $2 = $2 - 1; print }' OFS=-)
-[ "$OLDKV" != "$KV" ] || OLDKV=1.0.0-1-amd64
+OLDKV=$(qt_older_kver "$KV")
 
 # ---- first boot: the guest's own view of its PCI devices and IOMMU groups
 # The first image is built without our files (an empty DESTDIR): only the
@@ -184,20 +163,8 @@ QT_DESTDIR=$W/nothing qt_mkinitramfs "$W/initrd.img" "$W/conf"
 if lsinitramfs "$W/initrd.img" | grep -q auto-vfio; then
 	qt_die "the first initramfs already carries auto-vfio files"
 fi
-qt_rootfs_skel "$W/rootdir"
-cp "$QT_DIR/guest-init" "$W/rootdir/sbin/init"
-chmod 0755 "$W/rootdir/sbin/init"
-qt_rootfs "$W/probe.img" "$W/rootdir"
-boot probe kernel "$W/initrd.img" "$W/probe.img" "intel_iommu=on"
+qt_probe "$W/initrd.img"
 boot_time probe
-if grep -aq '^QT-END' "$W/probe.log" && grep -aq '^QT-DEV .* group=[0-9]' "$W/probe.log"; then
-	qt_pass "probe boot reports IOMMU groups"
-else
-	qt_fail "probe boot reports IOMMU groups"
-	qt_tail probe
-	qt_summary
-	exit 1
-fi
 
 # What the user selects: every VGA device and the xhci USB controller.
 vgas=$(grep -a '^QT-DEV .* class=0x0300' "$W/probe.log" | awk '{ print $2 }')
@@ -321,7 +288,7 @@ for v in "$KV" "$OLDKV"; do
 done
 cfg=$W/grub-setup.cfg
 cp "$mnt/boot/grub/grub.cfg" "$cfg"
-entries "$cfg" >"$W/entries"
+qt_grub_entries "$cfg" >"$W/entries"
 # the newest kernel's ids carry no version (auto-vfio-host-ADDR, auto-vfio-headless)
 top=$(grep -c "^auto-vfio-\(host-[0-9a-f:.]*\|headless\)$(printf '\t')" "$W/entries" || true)
 old=$(grep -c "^auto-vfio-older>auto-vfio-$OLDKV-" "$W/entries" || true)
