@@ -139,10 +139,28 @@ unmkinitramfs_order() {
 
 # ---------------------------------------------------------------- checks
 
+# record NAME yes|no: whether the init-top pass left its record in /run, and
+# that it holds the number of PCI devices the guest has.
+record() {
+	rec=$(sed -n 's/^QT-RECORD //p' "$QT_WORK/$1.log" | tr -d '\r')
+	ndev=$(grep -ac '^QT-DEV ' "$QT_WORK/$1.log")
+	if [ "$2" = yes ] && [ "$rec" = "$ndev" ]; then
+		qt_pass "$1: the init-top pass recorded its complete work ($ndev PCI devices)"
+	elif [ "$2" = no ] && [ "$rec" = none ]; then
+		qt_pass "$1: no record: the init-top pass had not bound everything"
+	else
+		qt_fail "$1: record '$rec' (expected $2; $ndev PCI devices)"
+	fi
+}
+
 # scenario_checks N NAME: what scenario N proves beyond the common checks.
 scenario_checks() {
 	n=$1
 	name=$2
+	case $n in
+	twin | multifn | usb) record "$name" yes ;;
+	mismatch | malformed | off | iommuoff | nomods) record "$name" no ;;
+	esac
 	case $n in
 	usb)
 		d=$(qt_driver "$name" "$QT_PCIBR")
