@@ -38,6 +38,7 @@ static int run_one(const struct av_test *t)
 	}
 	if (pid == 0) {
 		alarm(t->timeout ? t->timeout : DEFAULT_TIMEOUT);
+		av_test_set_current(t);
 		t->fn();
 		fflush(NULL);
 		_exit(0);
