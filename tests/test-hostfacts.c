@@ -24,6 +24,15 @@ static const char *addr(const struct av_pci_addr *a)
 	return b;
 }
 
+/* A block device as sysfs shows it: by number and by name, both leading to @devpath. */
+static void block_dev(const char *r, const char *majmin, const char *devpath)
+{
+	char *target = tu_fmt("../../devices/%s", devpath);
+
+	tu_symlink(target, tu_fmt("%s/sys/dev/block/%s", r, majmin));
+	tu_symlink(target, tu_fmt("%s/sys/class/block/%s", r, strrchr(devpath, '/') + 1));
+}
+
 /* / on an LVM volume over a partition of a disk behind 0000:02:00.1 (AHCI). */
 AV_TEST_ROOTFS(hostfacts_root_through_lvm_to_ahci, "lvm-root-on-ahci")
 {
@@ -43,18 +52,9 @@ AV_TEST_ROOTFS(hostfacts_root_through_lvm_to_ahci, "lvm-root-on-ahci")
 		 "22 1 253:0 / / rw,relatime - ext4 /dev/mapper/vg-root rw\n"
 		 "24 22 259:1 / /boot rw,relatime - ext4 /dev/nvme0n1p1 rw\n"
 		 "25 22 8:17 / /home rw,relatime - ext4 /dev/sdb1 rw\n");
-	tu_symlink("../../devices/pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0/nvme0n1/"
-		   "nvme0n1p1",
-		   tu_fmt("%s/sys/dev/block/259:1", r));
-	tu_symlink("../../devices/pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0/nvme0n1/"
-		   "nvme0n1p1",
-		   tu_fmt("%s/sys/class/block/nvme0n1p1", r));
-	tu_symlink("../../devices/pci0000:00/0000:00:17.0/ata2/host1/target1:0:0/1:0:0:0/block/"
-		   "sdb/sdb1",
-		   tu_fmt("%s/sys/dev/block/8:17", r));
-	tu_symlink("../../devices/pci0000:00/0000:00:17.0/ata2/host1/target1:0:0/1:0:0:0/block/"
-		   "sdb/sdb1",
-		   tu_fmt("%s/sys/class/block/sdb1", r));
+	block_dev(r, "259:1", "pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0/nvme0n1/nvme0n1p1");
+	block_dev(r, "8:17",
+		  "pci0000:00/0000:00:17.0/ata2/host1/target1:0:0/1:0:0:0/block/sdb/sdb1");
 	CHECK_INT(av_host_disk_devices(&ctx, out, 4), 2);
 	CHECK_STR(addr(&out[0]), "0000:02:00.1");
 	CHECK_STR(addr(&out[1]), "0000:3d:00.0");
