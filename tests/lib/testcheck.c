@@ -13,15 +13,22 @@
 
 /* Each test runs in its own process: this is that process's test. */
 static const struct av_test *current;
+static const char *current_scratch;
 
 const struct av_test *av_test_current(void)
 {
 	return current;
 }
 
-void av_test_set_current(const struct av_test *t)
+const char *av_test_scratch(void)
+{
+	return current_scratch;
+}
+
+void av_test_set_current(const struct av_test *t, const char *scratch)
 {
 	current = t;
+	current_scratch = scratch;
 }
 
 void av_test_fail(const char *file, int line, const char *fmt, ...)

@@ -35,9 +35,13 @@ struct av_test {
 /* A test run on a copy of tests/data/roots/@root (see tu_rootfs()). */
 #define AV_TEST_ROOTFS(tname, root) AV_TEST_DEF(tname, 0, root)
 
-/* The test running in this process (NULL outside a test), set by the runner. */
+/*
+ * The test running in this process and its scratch directory, which the
+ * runner makes before and removes after it (NULL outside a test).
+ */
 const struct av_test *av_test_current(void);
-void av_test_set_current(const struct av_test *t);
+const char *av_test_scratch(void);
+void av_test_set_current(const struct av_test *t, const char *scratch);
 
 __attribute__((noreturn, format(printf, 3, 4))) void av_test_fail(const char *file, int line,
 								  const char *fmt, ...);

@@ -76,6 +76,11 @@ const char *tu_tmpdir(void)
 {
 	if (tmpdir[0])
 		return tmpdir;
+	/* in a test, the runner's: it removes it whatever way the test ends */
+	if (av_test_scratch()) {
+		snprintf(tmpdir, sizeof(tmpdir), "%s", av_test_scratch());
+		return tmpdir;
+	}
 	snprintf(tmpdir, sizeof(tmpdir), "%s/auto-vfio-test.XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmpdir))

@@ -15,7 +15,10 @@ const char *tu_srcdir(void);
 /* The fixtures folder, holding iommu/ ($AV_FIXTURES, default "<srcdir>/tests/data"). */
 const char *tu_fixtures(void);
 
-/* A fresh scratch directory, removed when the test process exits. */
+/*
+ * A fresh scratch directory: in a test, the one the runner removes after it
+ * (however it ends); in a helper program, one removed at exit.
+ */
 const char *tu_tmpdir(void);
 
 /* printf into a malloc'd string (aborts the test on failure). */
