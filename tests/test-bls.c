@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bls.h"
+#include "lib/testroot.h"
 #include "lib/testsuite.h"
 #include "lib/testutil.h"
 
@@ -41,23 +42,17 @@ static struct bls setup_bls(const char *config, const char *cmdline)
 	static unsigned seq;
 	struct bls b;
 	char *d = tu_fmt("%s/b%u", tu_tmpdir(), seq++);
-	const char *conv[] = {tu_prog("tests/fixture2sysfs"),
-			      tu_fmt("%s/%s", tu_fixtures(), MACHINE), NULL, NULL};
 	char *sed;
 	struct tu_result res;
 
 	need_kernel_install();
-	b.root = tu_fmt("%s/root", d);
+	b.root = tu_machine(MACHINE, NULL);
 	b.boot = tu_fmt("%s/boot", d);
 	b.conf = tu_fmt("%s/conf", d);
 	b.plugin = tu_fmt("%s/95-auto-vfio.install", d);
 	b.kernel = tu_fmt("%s/vmlinuz", d);
 	b.initrd = tu_fmt("%s/initrd.img", d);
-	conv[2] = b.root;
 	tu_mkdirs(d);
-	tu_run(&res, conv, NULL, NULL);
-	CHECK_MSG(res.status == 0, "fixture2sysfs: %s", res.err);
-	tu_result_free(&res);
 	tu_write(tu_fmt("%s/proc/cpuinfo", b.root), "processor\t: 0\nvendor_id\t: GenuineIntel\n");
 	if (config)
 		tu_write(tu_fmt("%s/etc/auto-vfio.conf", b.root), config);

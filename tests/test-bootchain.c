@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "lib/testroot.h"
 #include "lib/testsuite.h"
 #include "lib/testutil.h"
 
@@ -15,19 +16,7 @@
 /* A fixture machine with nothing of a boot chain yet. */
 static char *bare_machine(void)
 {
-	static unsigned seq;
-	char *r = tu_fmt("%s/m%u", tu_tmpdir(), seq++);
-	const char *argv[] = {tu_prog("tests/fixture2sysfs"),
-			      tu_fmt("%s/%s", tu_fixtures(), MACHINE), r, NULL};
-	struct tu_result res;
-
-	tu_run(&res, argv, NULL, NULL);
-	CHECK_MSG(res.status == 0, "fixture2sysfs: %s", res.err);
-	tu_result_free(&res);
-	tu_write(tu_fmt("%s/proc/cpuinfo", r), "processor\t: 0\nvendor_id\t: GenuineIntel\n");
-	tu_write(tu_fmt("%s/proc/cmdline", r), "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n");
-	tu_write(tu_fmt("%s/var/lib/dpkg/status", r), "Package: grub-common\n");
-	return r;
+	return tu_machine(MACHINE, "debian-base", NULL);
 }
 
 /* Debian with GRUB and the dracut package (its kernel hook beside dracut-core). */
@@ -47,20 +36,7 @@ static char *digest(const char *r)
 		      tu_tree_digest(tu_fmt("%s/var", r)), tu_tree_digest(tu_fmt("%s/boot", r)));
 }
 
-static int run(struct tu_result *res, const char *r, const char *const *env,
-	       const char *const *args)
-{
-	const char *argv[16] = {tu_prog("auto-vfio"), "--root", r};
-	size_t n = 3;
-
-	for (; *args && n < 15; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	tu_run(res, argv, env, NULL);
-	return res->status;
-}
-
-#define RUN(res, r, env, ...) run(res, r, env, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN(res, r, env, ...) TU_CLI_ENV(res, r, env, __VA_ARGS__)
 
 AV_TEST(bootchain_dracut_runs_dracut)
 {

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
-#include "hostfacts.h"
+#include "lib/testroot.h"
 #include "lib/testsuite.h"
 #include "lib/testutil.h"
 #include "machine.h"
@@ -193,15 +193,7 @@ AV_TEST(hostfacts_root_disk_controller_unsafe)
 	const struct av_group *g;
 
 	/* / on an LVM volume over a partition of a disk behind 0000:02:00.1 (AHCI) */
-	tu_write(tu_fmt("%s/proc/self/mountinfo", r),
-		 "22 1 253:0 / / rw,relatime - ext4 /dev/mapper/vg-root rw\n"
-		 "23 22 0:21 / /proc rw - proc proc rw\n");
-	tu_symlink("../../devices/virtual/block/dm-0", tu_fmt("%s/sys/dev/block/253:0", r));
-	tu_symlink("../../devices/virtual/block/dm-0", tu_fmt("%s/sys/class/block/dm-0", r));
-	tu_mkdirs(tu_fmt("%s/sys/devices/virtual/block/dm-0/slaves/sda2", r));
-	tu_symlink("../../devices/pci0000:00/0000:00:01.2/0000:02:00.1/ata1/host0/target0:0:0/"
-		   "0:0:0:0/block/sda/sda2",
-		   tu_fmt("%s/sys/class/block/sda2", r));
+	tu_root_add(r, "lvm-root-on-ahci");
 	m = load(r);
 	g = group_of(m, "0000:02:00.1");
 	CHECK(!g->safe);
@@ -209,31 +201,6 @@ AV_TEST(hostfacts_root_disk_controller_unsafe)
 	CHECK(any_contains(g->reasons, g->nreasons, "root or boot filesystem"));
 	CHECK(!any_contains(m->notes, m->nnotes, "mountinfo"));
 	av_machine_free(m);
-}
-
-AV_TEST(hostfacts_route_through_bridge)
-{
-	const char *r = tu_tmpdir();
-	struct av_pci_addr out[4];
-	struct av_ctx ctx;
-	char ifname[32];
-	char buf[16];
-
-	tu_write(
-	    tu_fmt("%s/proc/net/route", r),
-	    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-	    "br0\t0002A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
-	    "br0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
-	tu_symlink("../../devices/virtual/net/br0", tu_fmt("%s/sys/class/net/br0", r));
-	tu_mkdirs(tu_fmt("%s/sys/devices/virtual/net/br0", r));
-	tu_symlink("../enp5s0", tu_fmt("%s/sys/devices/virtual/net/br0/lower_enp5s0", r));
-	tu_symlink("../../devices/pci0000:00/0000:00:1c.0/0000:05:00.0/net/enp5s0",
-		   tu_fmt("%s/sys/class/net/enp5s0", r));
-	CHECK_INT(av_ctx_init(&ctx, r), 0);
-	CHECK_INT(av_host_route_devices(&ctx, out, 4, ifname, sizeof(ifname)), 1);
-	CHECK_STR(ifname, "br0");
-	av_pci_addr_format(&out[0], buf);
-	CHECK_STR(buf, "0000:05:00.0");
 }
 
 AV_TEST(hostfacts_unknown_without_tables)
@@ -411,35 +378,6 @@ AV_TEST(hostfacts_untraceable_root_noted)
 	av_machine_free(m);
 }
 
-/* Ten dm devices each listing all ten as parts: every device is visited once. */
-AV_TEST_T(hostfacts_dense_stack_visited_once, 60)
-{
-	const char *r = desktop();
-	struct av_pci_addr out[8];
-	struct av_ctx ctx;
-
-	tu_write(tu_fmt("%s/proc/self/mountinfo", r),
-		 "22 1 253:0 / / rw,relatime - ext4 /dev/mapper/vg-root rw\n");
-	tu_symlink("../../devices/virtual/block/dm-0", tu_fmt("%s/sys/dev/block/253:0", r));
-	for (int i = 0; i < 10; i++) {
-		tu_symlink(tu_fmt("../../devices/virtual/block/dm-%d", i),
-			   tu_fmt("%s/sys/class/block/dm-%d", r, i));
-		for (int k = 0; k < 10; k++)
-			tu_mkdirs(
-			    tu_fmt("%s/sys/devices/virtual/block/dm-%d/slaves/dm-%d", r, i, k));
-	}
-	/* one of them also sits on a real disk */
-	tu_mkdirs(tu_fmt("%s/sys/devices/virtual/block/dm-9/slaves/sda2", r));
-	tu_symlink("../../devices/pci0000:00/0000:00:01.2/0000:02:00.1/ata1/host0/target0:0:0/"
-		   "0:0:0:0/block/sda/sda2",
-		   tu_fmt("%s/sys/class/block/sda2", r));
-	CHECK_INT(av_ctx_init(&ctx, r), 0);
-	/* 10^8 paths when walked naively; a timeout here is the failure */
-	CHECK_INT(av_host_disk_devices(&ctx, out, 8), 1);
-	CHECK_INT(out[0].bus, 2);
-	CHECK_INT(out[0].func, 1);
-}
-
 /* Names the kernel never writes: "+5" is no group, an upper-case address no second device. */
 AV_TEST(machine_odd_sysfs_names_refused)
 {
@@ -517,26 +455,4 @@ AV_TEST(list_nul_in_attribute_named)
 	CHECK_INT(res.status, 0);
 	CHECK_CONTAINS(res.err, "0000:02:00.0/vendor: holds a NUL byte; device left out");
 	tu_result_free(&res);
-}
-
-AV_TEST(hostfacts_cpu_vendor_and_1g_pages)
-{
-	const char *r = tu_tmpdir();
-	struct av_host_cpu cpu;
-	struct av_ctx ctx;
-
-	CHECK_INT(av_ctx_init(&ctx, r), 0);
-	CHECK_INT(av_host_cpu(&ctx, &cpu), -ENOENT);
-	CHECK_STR(cpu.vendor, "");
-	tu_write(tu_fmt("%s/proc/cpuinfo", r),
-		 "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu pdpe1gbx sse\n"
-		 "processor\t: 1\nvendor_id\t: GenuineIntel\nflags\t\t: fpu pdpe1gb\n");
-	CHECK_INT(av_host_cpu(&ctx, &cpu), 0);
-	CHECK_STR(cpu.vendor, "AuthenticAMD");
-	CHECK(!cpu.pdpe1gb);
-	tu_write(tu_fmt("%s/proc/cpuinfo", r),
-		 "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu pdpe1gb\n");
-	CHECK_INT(av_host_cpu(&ctx, &cpu), 0);
-	CHECK_STR(cpu.vendor, "GenuineIntel");
-	CHECK(cpu.pdpe1gb);
 }

@@ -15,49 +15,19 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "lib/testroot.h"
 #include "lib/testsuite.h"
 #include "lib/testutil.h"
 
 #define MACHINE "iommu/011-asus-z690-alderlake-rx6700xt-rx550.txt"
 
-/* Debian's /etc as people leave it: comments, odd spacing, no final newline, a symlink. */
-static void debian_etc(const char *r)
-{
-	tu_write(tu_fmt("%s/etc/default/grub", r),
-		 "# If you change this file, run 'update-grub' afterwards.\n"
-		 "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n"
-		 "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n"
-		 "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
-		 "GRUB_CMDLINE_LINUX=\"\"\n"
-		 "#GRUB_TERMINAL=console");
-	tu_write(tu_fmt("%s/etc/initramfs-tools/modules", r),
-		 "# List of modules that you want to include in your initramfs.\n"
-		 "#   raid1\n  # sd_mod\n");
-	tu_write(tu_fmt("%s/etc/modules", r), "# /etc/modules\nloop\n");
-	tu_write(tu_fmt("%s/etc/modprobe.d/local.conf", r),
-		 "options snd_hda_intel  power_save=1\n");
-	tu_write(tu_fmt("%s/usr/share/local-modprobe.conf", r), "blacklist pcspkr\n");
-	tu_symlink("../../usr/share/local-modprobe.conf",
-		   tu_fmt("%s/etc/modprobe.d/linked.conf", r));
-	tu_write(tu_fmt("%s/var/lib/dpkg/status", r), "Package: grub-common\n");
-	tu_write(tu_fmt("%s/proc/cpuinfo", r), "processor\t: 0\nvendor_id\t: GenuineIntel\n");
-	tu_write(tu_fmt("%s/proc/cmdline", r), "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n");
-}
-
+/*
+ * The fixture machine with Debian's /etc as people leave it (comments, odd
+ * spacing, no final newline, a symlink): tests/data/roots/debian-etc.
+ */
 static char *machine(void)
 {
-	static unsigned seq;
-	char *r = tu_fmt("%s/m%u", tu_tmpdir(), seq++);
-	char *conv = tu_prog("tests/fixture2sysfs");
-	char *listing = tu_fmt("%s/%s", tu_fixtures(), MACHINE);
-	const char *argv[] = {conv, listing, r, NULL};
-	struct tu_result res;
-
-	tu_run(&res, argv, NULL, NULL);
-	CHECK_MSG(res.status == 0, "fixture2sysfs: %s", res.err);
-	tu_result_free(&res);
-	debian_etc(r);
-	return r;
+	return tu_machine(MACHINE, "debian-base", "debian-etc", NULL);
 }
 
 static char *digest(const char *r)
@@ -70,20 +40,7 @@ static char *digest(const char *r)
 	return tu_fmt("%s--\n%s--\n%s", a, b, c);
 }
 
-static int run_argv(struct tu_result *res, const char *r, const char *const *env,
-		    const char *const *args)
-{
-	const char *argv[16] = {tu_prog("auto-vfio"), "--root", r};
-	size_t n = 3;
-
-	for (; *args && n < 15; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	tu_run(res, argv, env, NULL);
-	return res->status;
-}
-
-#define RUN(res, r, env, ...) run_argv(res, r, env, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN(res, r, env, ...) TU_CLI_ENV(res, r, env, __VA_ARGS__)
 #define SETUP(res, r, ...) RUN(res, r, NULL, "setup", __VA_ARGS__)
 
 AV_TEST(setup_dry_run_changes_nothing)

@@ -9,9 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctx.h"
 #include "lib/fakesys.h"
 #include "lib/testsuite.h"
 #include "lib/testutil.h"
+#include "machine.h"
+#include "safety.h"
 #include "status.h"
 
 #define REL "6.1.0-18-amd64"
@@ -497,4 +500,63 @@ AV_TEST(status_sdboot_fixes_name_kernel_install)
 				"(every kernel in /boot), then reboot");
 	CHECK_NOT_CONTAINS(res.out, "update-grub");
 	tu_result_free(&res);
+}
+
+/* The "iommu" finding of av_status_collect() on @r with @cmdline booted on a @cpu. */
+static char *iommu_finding(const char *r, const char *cpu, const char *cmdline)
+{
+	struct av_machine *m;
+	struct av_status st;
+	struct av_ctx ctx;
+	char *msg = NULL;
+
+	tu_write(tu_fmt("%s/proc/cpuinfo", r), tu_fmt("processor\t: 0\nvendor_id\t: %s\n", cpu));
+	tu_write(tu_fmt("%s/proc/cmdline", r), cmdline);
+	tu_ctx(&ctx, r);
+	CHECK_INT(av_machine_load(&ctx, NULL, &m), 0);
+	CHECK_INT(av_analyze(&ctx, m), 0);
+	CHECK_INT(av_status_collect(&ctx, m, &st), 0);
+	for (size_t i = 0; i < st.n; i++)
+		if (strcmp(st.items[i].check, "iommu") == 0)
+			msg =
+			    tu_fmt("%s: %s", av_status_sev_name(st.items[i].sev), st.items[i].msg);
+	av_status_release(&st);
+	av_machine_free(m);
+	CHECK_MSG(msg != NULL, "no iommu finding");
+	return msg;
+}
+
+/*
+ * Which word switched the IOMMU off, read from the booted command line
+ * directly: whole words only, and without one the CPU's vendor says why.
+ */
+AV_TEST(status_iommu_off_words)
+{
+	const char *r = tu_tmpdir();
+
+	add(r, &(struct fakesys_dev){.addr = "01:00.0",
+				     .vendor = 0x10de,
+				     .device = 0x1b81,
+				     .class = 0x030000,
+				     .group = FAKESYS_NO_GROUP});
+	CHECK_STR(iommu_finding(r, "AuthenticAMD", "root=/dev/sda1 ro amd_iommu=off quiet\n"),
+		  "problem: no IOMMU groups: the command line switches the IOMMU off "
+		  "(amd_iommu=off)");
+	CHECK_STR(iommu_finding(r, "GenuineIntel", "iommu=off\n"),
+		  "problem: no IOMMU groups: the command line switches the IOMMU off (iommu=off)");
+	CHECK_STR(iommu_finding(r, "GenuineIntel", "ro intel_iommu=offx xiommu=off\n"),
+		  "problem: no IOMMU groups: Debian's kernel leaves the Intel IOMMU off without "
+		  "intel_iommu=on, and the firmware reports no IOMMU unit");
+	CHECK_STR(iommu_finding(r, "GenuineIntel", "ro intel_iommu=on\n"),
+		  "problem: no IOMMU groups: the firmware reports no IOMMU unit");
+	tu_mkdirs(tu_fmt("%s/sys/class/iommu/dmar0", r));
+	CHECK_STR(iommu_finding(r, "AuthenticAMD", "ro quiet\n"),
+		  "problem: no IOMMU groups although the firmware reports IOMMU units");
+	/* with groups, the words on the command line do not matter */
+	tu_symlink("../../../../kernel/iommu_groups/1",
+		   tu_fmt("%s/sys/bus/pci/devices/0000:01:00.0/iommu_group", r));
+	tu_symlink("../../../../bus/pci/devices/0000:01:00.0",
+		   tu_fmt("%s/sys/kernel/iommu_groups/1/devices/0000:01:00.0", r));
+	CHECK_STR(iommu_finding(r, "GenuineIntel", "iommu=off\n"),
+		  "ok: IOMMU on: 1 groups (units: dmar0)");
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <fnmatch.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/wait.h>
@@ -25,11 +26,32 @@ static int selected(const struct av_test *t, int argc, char **argv)
 	return 0;
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
 static int run_one(const struct av_test *t)
 {
+	char scratch[4096];
 	int status;
 	pid_t pid;
 
+	/*
+	 * The test's scratch directory (tu_tmpdir()) is made and removed here:
+	 * a test ends with _exit() (no atexit handlers, no leak check of what
+	 * tests never free), or is killed, and leaves nothing behind either way.
+	 */
+	snprintf(scratch, sizeof(scratch), "%s/auto-vfio-test.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(scratch)) {
+		perror("mkdtemp");
+		return 1;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -38,6 +60,7 @@ static int run_one(const struct av_test *t)
 	}
 	if (pid == 0) {
 		alarm(t->timeout ? t->timeout : DEFAULT_TIMEOUT);
+		av_test_set_current(t, scratch);
 		t->fn();
 		fflush(NULL);
 		_exit(0);
@@ -45,6 +68,10 @@ static int run_one(const struct av_test *t)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;
+	if (getenv("AV_KEEP_TMP"))
+		fprintf(stderr, "  kept %s\n", scratch);
+	else
+		nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	fprintf(stderr, "  killed by signal %d%s\n", WTERMSIG(status),

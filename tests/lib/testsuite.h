@@ -4,6 +4,9 @@
  * its own forked process, the run ends with "N passed, N failed".
  * A test passes by returning, fails on the first failed CHECK, and can skip
  * itself with av_test_skip() (exit code 77).
+ * A test may declare a fixture root, the way kmod's testsuite declares
+ * TC_ROOTFS: a tree under tests/data/roots/ that tu_rootfs() (testroot.h)
+ * copies into the test's scratch directory.
  */
 #ifndef AV_TESTSUITE_H
 #define AV_TESTSUITE_H
@@ -16,17 +19,29 @@ struct av_test {
 	const char *name;
 	const char *file;
 	void (*fn)(void);
-	unsigned timeout; /* seconds, 0: default */
+	unsigned timeout;   /* seconds, 0: default */
+	const char *rootfs; /* a tree under tests/data/roots/, or NULL */
 };
 
-#define AV_TEST_T(tname, secs)                                                                     \
+#define AV_TEST_DEF(tname, secs, root)                                                             \
 	static void tname(void);                                                                   \
-	static const struct av_test av_test_##tname = {#tname, __FILE__, tname, secs};             \
+	static const struct av_test av_test_##tname = {#tname, __FILE__, tname, secs, root};       \
 	static const struct av_test *const av_testp_##tname                                        \
 	    __attribute__((used, section("av_tests"))) = &av_test_##tname;                         \
 	static void tname(void)
 
-#define AV_TEST(tname) AV_TEST_T(tname, 0)
+#define AV_TEST_T(tname, secs) AV_TEST_DEF(tname, secs, NULL)
+#define AV_TEST(tname) AV_TEST_DEF(tname, 0, NULL)
+/* A test run on a copy of tests/data/roots/@root (see tu_rootfs()). */
+#define AV_TEST_ROOTFS(tname, root) AV_TEST_DEF(tname, 0, root)
+
+/*
+ * The test running in this process and its scratch directory, which the
+ * runner makes before and removes after it (NULL outside a test).
+ */
+const struct av_test *av_test_current(void);
+const char *av_test_scratch(void);
+void av_test_set_current(const struct av_test *t, const char *scratch);
 
 __attribute__((noreturn, format(printf, 3, 4))) void av_test_fail(const char *file, int line,
 								  const char *fmt, ...);

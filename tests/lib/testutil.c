@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctx.h"
 #include "testsuite.h"
 #include "testutil.h"
 
@@ -75,6 +76,11 @@ const char *tu_tmpdir(void)
 {
 	if (tmpdir[0])
 		return tmpdir;
+	/* in a test, the runner's: it removes it whatever way the test ends */
+	if (av_test_scratch()) {
+		snprintf(tmpdir, sizeof(tmpdir), "%s", av_test_scratch());
+		return tmpdir;
+	}
 	snprintf(tmpdir, sizeof(tmpdir), "%s/auto-vfio-test.XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmpdir))
@@ -332,14 +338,55 @@ char *tu_tree_digest(const char *dir)
 	return out ? out : strdup("");
 }
 
-int tu_cli(struct tu_result *r, const char *root, const char *cmd, const char *const *args)
+int tu_cli_env(struct tu_result *r, const char *root, const char *const *env,
+	       const char *const *args)
 {
-	const char *argv[16] = {tu_prog("auto-vfio"), "--root", root, cmd};
-	size_t n = 4;
+	const char *argv[16] = {tu_prog("auto-vfio"), "--root", root};
+	size_t n = 3;
 
 	for (; *args && n < 15; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
-	tu_run(r, argv, NULL, NULL);
+	tu_run(r, argv, env, NULL);
 	return r->status;
+}
+
+int tu_cli(struct tu_result *r, const char *root, const char *cmd, const char *const *args)
+{
+	const char *argv[16] = {cmd};
+	size_t n = 1;
+
+	for (; *args && n < 15; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	return tu_cli_env(r, root, NULL, argv);
+}
+
+/* What the library logged through tu_ctx() contexts, one message a line. */
+static char *log_text;
+static size_t log_len;
+static FILE *log_out;
+
+static void log_collect(void *data, int prio, const char *fmt, va_list ap)
+{
+	(void)data;
+	(void)prio;
+	if (!log_out)
+		log_out = open_memstream(&log_text, &log_len);
+	vfprintf(log_out, fmt, ap);
+	fputc('\n', log_out);
+}
+
+void tu_ctx(struct av_ctx *ctx, const char *root)
+{
+	CHECK_INT(av_ctx_init(ctx, root), 0);
+	av_ctx_set_log(ctx, log_collect, NULL, AV_LOG_DEBUG);
+}
+
+const char *tu_log(void)
+{
+	if (!log_out)
+		return "";
+	fflush(log_out);
+	return log_text;
 }

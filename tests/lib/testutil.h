@@ -15,7 +15,10 @@ const char *tu_srcdir(void);
 /* The fixtures folder, holding iommu/ ($AV_FIXTURES, default "<srcdir>/tests/data"). */
 const char *tu_fixtures(void);
 
-/* A fresh scratch directory, removed when the test process exits. */
+/*
+ * A fresh scratch directory: in a test, the one the runner removes after it
+ * (however it ends); in a helper program, one removed at exit.
+ */
 const char *tu_tmpdir(void);
 
 /* printf into a malloc'd string (aborts the test on failure). */
@@ -49,6 +52,19 @@ void tu_result_free(struct tu_result *r);
  */
 int tu_cli(struct tu_result *r, const char *root, const char *cmd, const char *const *args);
 #define TU_CLI(res, root, cmd, ...) tu_cli(res, root, cmd, (const char *const[]){__VA_ARGS__ NULL})
+/* The same with @env added to the environment; @args starts with the command. */
+int tu_cli_env(struct tu_result *r, const char *root, const char *const *env,
+	       const char *const *args);
+#define TU_CLI_ENV(res, root, env, ...)                                                            \
+	tu_cli_env(res, root, env, (const char *const[]){__VA_ARGS__, NULL})
+
+struct av_ctx;
+/*
+ * @ctx set up for @root, logging everything into one buffer of this test
+ * process, which tu_log() returns ("" when nothing was logged).
+ */
+void tu_ctx(struct av_ctx *ctx, const char *root);
+const char *tu_log(void);
 
 /* Path of a built program, e.g. tu_prog("auto-vfio"). */
 char *tu_prog(const char *name);

@@ -1,0 +1,1 @@
+vmlinuz-6.1.0-9-amd64.sig
