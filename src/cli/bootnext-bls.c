@@ -25,23 +25,13 @@ struct bls_entry {
 	char version[128];
 };
 
+/* @key's value of an entry into @out ("" when none). */
 static void value(const char *text, const char *key, char *out, size_t size)
 {
-	size_t kl = strlen(key);
+	char *v = av_bls_key(text, key, false);
 
-	out[0] = '\0';
-	for (const char *p = text; p && *p;) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-		if (len > kl && strncmp(p, key, kl) == 0 && (p[kl] == ' ' || p[kl] == '\t')) {
-			const char *v = p + kl + strspn(p + kl, " \t");
-
-			snprintf(out, size, "%.*s", (int)(len - (size_t)(v - p)), v);
-			return;
-		}
-		p = eol ? eol + 1 : NULL;
-	}
+	snprintf(out, size, "%s", v ? v : "");
+	free(v);
 }
 
 /* Newest kernel first (as systemd-boot sorts versions), then by id. */

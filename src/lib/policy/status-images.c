@@ -9,6 +9,7 @@
 #include "bls.h"
 #include "fileops.h"
 #include "initramfs.h"
+#include "macro.h"
 #include "status-internal.h"
 
 /* systemd-boot: our entries are there in multi-boot mode, no plain entry binds. */
@@ -64,25 +65,6 @@ static const struct gen_layout {
 		       {"/usr/lib/dracut/modules.d/90auto-vfio/module-setup.sh", NULL}},
 };
 
-/* The value of @key on one line of a BLS entry ("" when none); the last such line wins. */
-static void bls_value(const char *text, const char *key, char *out, size_t size)
-{
-	size_t kl = strlen(key);
-
-	out[0] = '\0';
-	for (const char *p = text; p && *p;) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-		if (len > kl && strncmp(p, key, kl) == 0 && (p[kl] == ' ' || p[kl] == '\t')) {
-			size_t skip = kl + strspn(p + kl, " \t");
-
-			snprintf(out, size, "%.*s", (int)(len - skip), p + skip);
-		}
-		p = eol ? eol + 1 : NULL;
-	}
-}
-
 /*
  * systemd-boot boots the initrd its entry names: a copy kernel-install made
  * beside the kernel on the ESP ($BOOT/$TOKEN/$KVER/...), not /boot's image.
@@ -111,8 +93,11 @@ static int bls_image(const struct coll *c, const char *rel, char *entry, size_t 
 		    !strstr(nm, "-" AV_ENTRY_ID_PREFIX) &&
 		    snprintf(path, sizeof(path), "%s/%s", dir, nm) < (int)sizeof(path) &&
 		    av_file_read(c->ctx, path, &f) == 0 && f.exists) {
-			bls_value(f.data, "version", version, sizeof(version));
-			bls_value(f.data, "initrd", initrd, sizeof(initrd));
+			_cleanup_free_ char *v = av_bls_key(f.data, "version", false);
+			_cleanup_free_ char *ird = av_bls_key(f.data, "initrd", true);
+
+			snprintf(version, sizeof(version), "%s", v ? v : "");
+			snprintf(initrd, sizeof(initrd), "%s", ird ? ird : "");
 			av_file_release(&f);
 			if (strcmp(version, rel) == 0) {
 				snprintf(entry, esize, "%s", nm);

@@ -40,10 +40,11 @@ bool av_bls_is_bind_word(const char *w, size_t len)
 	       (len >= 15 && strncmp(w, "auto-vfio.bind=", 15) == 0);
 }
 
-/* The value of BLS key @key in @text (first occurrence), malloc'd; NULL when absent. */
-char *av_bls_value(const char *text, const char *key)
+char *av_bls_key(const char *text, const char *key, bool last)
 {
 	size_t klen = strlen(key);
+	const char *val = NULL;
+	size_t vlen = 0;
 
 	for (const char *p = text; p && *p;) {
 		const char *eol = strchr(p, '\n');
@@ -51,13 +52,19 @@ char *av_bls_value(const char *text, const char *key)
 
 		if (len > klen && strncmp(p, key, klen) == 0 &&
 		    (p[klen] == ' ' || p[klen] == '\t')) {
-			const char *v = p + klen + strspn(p + klen, " \t");
-
-			return strndup(v, len - (size_t)(v - p));
+			val = p + klen + strspn(p + klen, " \t");
+			vlen = len - (size_t)(val - p);
+			if (!last)
+				break;
 		}
 		p = eol ? eol + 1 : NULL;
 	}
-	return NULL;
+	return val ? strndup(val, vlen) : NULL;
+}
+
+char *av_bls_value(const char *text, const char *key)
+{
+	return av_bls_key(text, key, false);
 }
 
 /* Does the entry name @name (a *.conf) belong to auto-vfio? */

@@ -26,6 +26,13 @@
  */
 int av_bls_entries_dir(const struct av_ctx *ctx, char *buf, size_t size);
 
+/*
+ * The value of key @key in the BLS entry @text, malloc'd; NULL when absent
+ * (or out of memory). @last: the last line with that key (of several initrd
+ * lines the earlier ones are microcode), else the first.
+ */
+char *av_bls_key(const char *text, const char *key, bool last);
+
 struct av_bls_result {
 	unsigned written, removed, cleaned; /* our entries; plain entries rid of a bind token */
 };
