@@ -11,8 +11,7 @@ static void check_exec(const char *path)
 	struct stat st;
 
 	CHECK_MSG(stat(path, &st) == 0, "%s is missing", path);
-	CHECK_MSG(S_ISREG(st.st_mode) && (st.st_mode & 0111) == 0111, "%s is not executable",
-		  path);
+	CHECK_MSG(S_ISREG(st.st_mode) && (st.st_mode & 0111) == 0111, "%s is not executable", path);
 }
 
 static void check_script(const char *path, const char *must)
@@ -34,8 +33,8 @@ AV_TEST_T(install_into_destdir, 300)
 {
 	const char *d = tu_tmpdir();
 	char *build = tu_fmt("BUILD=%s", tu_build()), *dest = tu_fmt("DESTDIR=%s", d);
-	const char *argv[] = {"/usr/bin/make", "-s", "-C", tu_srcdir(), build, dest, "PREFIX=/opt/av",
-			      "install", NULL};
+	const char *argv[] = {"/usr/bin/make",	"-s",	   "-C", tu_srcdir(), build, dest,
+			      "PREFIX=/opt/av", "install", NULL};
 	struct tu_result res;
 
 	tu_run(&res, argv, NULL, NULL);

@@ -33,5 +33,4 @@ int av_read_link_base(const struct av_ctx *ctx, char *buf, size_t size, const ch
 /* Write @value to the existing attribute at @fmt, in one write(). Returns 0 or -errno. */
 AV_FMT(3, 4) int av_write_attr(const struct av_ctx *ctx, const char *value, const char *fmt, ...);
 
-
 #endif

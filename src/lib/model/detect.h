@@ -47,5 +47,4 @@ void av_findings_release(struct av_findings *fs);
  */
 char *av_detect_disable(const char *content, const struct av_findings *fs, const char *path);
 
-
 #endif

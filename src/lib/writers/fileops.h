@@ -49,15 +49,15 @@ void av_file_release(struct av_file *f);
  * directories are created (0755). Returns 0 or -errno; on failure the old
  * file is untouched and no temporary file is left.
  */
-int av_file_replace(const struct av_ctx *ctx, const char *abspath,
-		    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
+int av_file_replace(const struct av_ctx *ctx, const char *abspath, const void *data, size_t len,
+		    mode_t mode, uid_t uid, gid_t gid);
 
 /*
  * Like av_file_replace(), but the file ends with exactly @mode, @uid and
  * @gid even when it exists: how an original is put back.
  */
-int av_file_put(const struct av_ctx *ctx, const char *abspath,
-		const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
+int av_file_put(const struct av_ctx *ctx, const char *abspath, const void *data, size_t len,
+		mode_t mode, uid_t uid, gid_t gid);
 
 /*
  * Remove temporary files a replacement of @abspath left behind when the

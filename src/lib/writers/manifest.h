@@ -92,8 +92,7 @@ enum {
 };
 
 /* Load the manifest (see av_manifest_load()) and start. 0 or -errno. */
-int av_txn_begin(const struct av_ctx *ctx, unsigned flags,
-		 struct av_txn **out);
+int av_txn_begin(const struct av_ctx *ctx, unsigned flags, struct av_txn **out);
 
 /* The manifest as the transaction sees it now. */
 const struct av_manifest *av_txn_manifest(const struct av_txn *t);

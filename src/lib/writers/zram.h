@@ -30,7 +30,6 @@ struct av_zram_opts {
 	int priority;		/* swap priority; -1: leave as is */
 };
 
-
 /* The installed tool; zram-tools first when both are. */
 enum av_zram_tool av_zram_detect(const struct av_ctx *ctx);
 
