@@ -507,9 +507,13 @@ static int pty_session_opt(const char *r, const char *extra, answer_fn answer, v
 			break;
 		fwrite(buf, 1, (size_t)n, mem);
 		fflush(mem);
-		/* a prompt ends the output with "] " or ": " and waits */
-		if (len >= 2 && (memcmp(*out + len - 2, "] ", 2) == 0 ||
-				 memcmp(*out + len - 2, ": ", 2) == 0)) {
+		/* a prompt ends the output with "] " or ": " and waits: a read that
+		 * merely stops there (a busy machine splits lines) is followed by
+		 * more output */
+		if (len >= 2 &&
+		    (memcmp(*out + len - 2, "] ", 2) == 0 ||
+		     memcmp(*out + len - 2, ": ", 2) == 0) &&
+		    poll(&p, 1, 300) == 0) {
 			const char *a = answer(*out, data);
 
 			if (!a) {
