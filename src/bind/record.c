@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "record.h"
+#include "sysfs.h"
 
 int av_pci_count(const struct av_ctx *ctx)
 {
@@ -31,21 +32,6 @@ int av_pci_count(const struct av_ctx *ctx)
 	return n;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int av_bind_record_write(const struct av_ctx *ctx, int npci)
 {
 	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX], count[16];
@@ -61,7 +47,7 @@ int av_bind_record_write(const struct av_ctx *ctx, int npci)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, count, strlen(count));
+	err = av_write_fd(fd, count, strlen(count));
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	if (!err && rename(tmp, path) < 0)

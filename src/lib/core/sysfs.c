@@ -37,6 +37,23 @@ int av_read_fd(int fd, char *buf, size_t size, size_t *len)
 	return 0;
 }
 
+int av_write_fd(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 static int read_small(const char *path, char *buf, size_t size)
 {
 	size_t len, more;

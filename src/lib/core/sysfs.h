@@ -12,6 +12,9 @@
 /* Read @fd until its end or @size bytes; *@len gets the count. 0 or -errno. */
 int av_read_fd(int fd, char *buf, size_t size, size_t *len);
 
+/* Write all @len bytes of @buf to @fd (short writes and EINTR retried). 0 or -errno. */
+int av_write_fd(int fd, const void *buf, size_t len);
+
 /*
  * Read a small text file at root-prefixed path @fmt into @buf, trailing
  * white space removed. Returns its length or -errno (-EFBIG when it does not

@@ -148,21 +148,6 @@ static int sync_dir(const char *dir)
 	return err;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 void av_file_clean_temps(const struct av_ctx *ctx, const char *abspath)
 {
 	char dir[PATH_MAX], prefix[NAME_MAX + 8];
@@ -228,7 +213,7 @@ static int replace(const struct av_ctx *ctx, const char *abspath, const void *da
 		return -errno;
 	err = step(ctx->fault);
 	if (!err)
-		err = write_all(fd, data, len);
+		err = av_write_fd(fd, data, len);
 	if (!err && fchmod(fd, mode) < 0)
 		err = -errno;
 	if (!err && (uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
