@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <fnmatch.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "testsuite.h"
+#include "testutil.h"
 
 /* Bounds of the "av_tests" section, provided by the linker. */
 extern const struct av_test *const __start_av_tests[];
@@ -26,18 +28,9 @@ static int selected(const struct av_test *t, int argc, char **argv)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static int run_one(const struct av_test *t)
 {
-	char scratch[4096];
+	char *scratch;
 	int status;
 	pid_t pid;
 
@@ -46,9 +39,8 @@ static int run_one(const struct av_test *t)
 	 * a test ends with _exit() (no atexit handlers, no leak check of what
 	 * tests never free), or is killed, and leaves nothing behind either way.
 	 */
-	snprintf(scratch, sizeof(scratch), "%s/auto-vfio-test.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(scratch)) {
+	scratch = tu_scratch_make();
+	if (!scratch) {
 		perror("mkdtemp");
 		return 1;
 	}
@@ -56,6 +48,8 @@ static int run_one(const struct av_test *t)
 	pid = fork();
 	if (pid < 0) {
 		perror("fork");
+		tu_scratch_remove(scratch);
+		free(scratch);
 		return 1;
 	}
 	if (pid == 0) {
@@ -65,13 +59,16 @@ static int run_one(const struct av_test *t)
 		fflush(NULL);
 		_exit(0);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	if (getenv("AV_KEEP_TMP"))
-		fprintf(stderr, "  kept %s\n", scratch);
-	else
-		nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	}
+	tu_scratch_remove(scratch);
+	free(scratch);
+	if (status == -1)
+		return 1;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	fprintf(stderr, "  killed by signal %d%s\n", WTERMSIG(status),

@@ -64,26 +64,43 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return 0;
 }
 
-static char tmpdir[4096];
+char *tu_scratch_make(void)
+{
+	char *dir =
+	    tu_fmt("%s/auto-vfio-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+
+	if (mkdtemp(dir))
+		return dir;
+	free(dir);
+	return NULL;
+}
+
+void tu_scratch_remove(const char *dir)
+{
+	if (getenv("AV_KEEP_TMP"))
+		fprintf(stderr, "  kept %s\n", dir);
+	else
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static char *tmpdir;
 
 static void tmpdir_cleanup(void)
 {
-	if (tmpdir[0] && !getenv("AV_KEEP_TMP"))
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tu_scratch_remove(tmpdir);
 }
 
 const char *tu_tmpdir(void)
 {
-	if (tmpdir[0])
+	if (tmpdir)
 		return tmpdir;
 	/* in a test, the runner's: it removes it whatever way the test ends */
 	if (av_test_scratch()) {
-		snprintf(tmpdir, sizeof(tmpdir), "%s", av_test_scratch());
+		tmpdir = tu_fmt("%s", av_test_scratch());
 		return tmpdir;
 	}
-	snprintf(tmpdir, sizeof(tmpdir), "%s/auto-vfio-test.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmpdir))
+	tmpdir = tu_scratch_make();
+	if (!tmpdir)
 		av_test_fail(__FILE__, __LINE__, "mkdtemp: %s", strerror(errno));
 	atexit(tmpdir_cleanup);
 	return tmpdir;

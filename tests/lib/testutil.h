@@ -21,6 +21,15 @@ const char *tu_fixtures(void);
  */
 const char *tu_tmpdir(void);
 
+/* A new scratch directory under $TMPDIR (or /tmp), malloc'd; NULL (errno set) when none. */
+char *tu_scratch_make(void);
+
+/*
+ * Remove scratch directory @dir and everything below it, best effort,
+ * never crossing into a mount; kept (and said on stderr) with AV_KEEP_TMP.
+ */
+void tu_scratch_remove(const char *dir);
+
 /* printf into a malloc'd string (aborts the test on failure). */
 TU_FMT(1, 2) char *tu_fmt(const char *fmt, ...);
 
